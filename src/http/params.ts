@@ -1,0 +1,30 @@
+import { AppError } from './errors';
+
+/** Largest value of a PostgreSQL `integer`. */
+export const PG_INT_MAX = 2_147_483_647;
+
+/** `:product_id`: a positive integer that fits a PostgreSQL integer, digits only. */
+export function parseProductId(raw: string | undefined): number {
+  if (raw === undefined || !/^[1-9]\d{0,9}$/.test(raw) || Number(raw) > PG_INT_MAX) {
+    throw new AppError(400, `product_id must be an integer from 1 to ${PG_INT_MAX}`);
+  }
+  return Number(raw);
+}
+
+/**
+ * An optional integer query parameter in [min, max]. Absent means `fallback`; present but
+ * empty, repeated, signed, fractional or out of range is a 400 naming the parameter.
+ */
+export function parseIntParam(
+  name: string,
+  raw: string | string[] | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (raw === undefined) return fallback;
+  if (typeof raw !== 'string' || !/^\d{1,10}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new AppError(400, `${name} must be an integer from ${min} to ${max}`);
+  }
+  return Number(raw);
+}

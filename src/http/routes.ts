@@ -1,0 +1,88 @@
+import Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import { NOT_FOUND, type CacheEntry } from '../catalog/cache';
+import type { DocumentKind, DocumentStore } from '../catalog/documents';
+import { AppError } from './errors';
+import { parseIntParam, parseProductId, PG_INT_MAX } from './params';
+
+export interface RouteDeps {
+  documents: DocumentStore;
+  /** Resolves when the database answers and a catalog is loaded; rejects otherwise. */
+  checkReady: () => Promise<void>;
+  httpMaxAgeSeconds: number;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** Matches a strong ETag against If-None-Match (a list, `*`, or weak forms of the same tag). */
+function matches(ifNoneMatch: string, etag: string): boolean {
+  if (ifNoneMatch === etag || ifNoneMatch.trim() === '*') return true;
+  return ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
+
+function sendDocument(ctx: Context, entry: CacheEntry, cacheControl: string): void {
+  if (entry === NOT_FOUND) throw new AppError(404, 'Product not found');
+  ctx.set('ETag', entry.etag);
+  ctx.set('Cache-Control', cacheControl);
+  const ifNoneMatch = ctx.get('If-None-Match');
+  if (ifNoneMatch !== '' && matches(ifNoneMatch, entry.etag)) {
+    ctx.status = 304;
+    return;
+  }
+  ctx.set('Content-Type', JSON_TYPE);
+  ctx.body = entry.body;
+}
+
+/** The Products routes of the contract plus the operational ones, with 405s for other methods. */
+export function createRouter(deps: RouteDeps): Router {
+  const router = new Router();
+  const cacheControl = `public, max-age=${deps.httpMaxAgeSeconds}`;
+
+  const productRoute = (kind: DocumentKind): Middleware => async (ctx) => {
+    const id = parseProductId(ctx.params.product_id);
+    const found = deps.documents.product(kind, id);
+    sendDocument(ctx, found instanceof Promise ? await found : found, cacheControl);
+  };
+
+  const routes: Array<[string, Middleware]> = [
+    [
+      '/products',
+      async (ctx) => {
+        const page = parseIntParam('page', ctx.query.page, 1, 1, PG_INT_MAX);
+        const count = parseIntParam('count', ctx.query.count, 5, 1, 1000);
+        const found = deps.documents.page(page, count);
+        sendDocument(ctx, found instanceof Promise ? await found : found, cacheControl);
+      },
+    ],
+    ['/products/:product_id', productRoute('product')],
+    ['/products/:product_id/styles', productRoute('styles')],
+    ['/products/:product_id/related', productRoute('related')],
+    [
+      '/healthz',
+      (ctx) => {
+        ctx.set('Cache-Control', 'no-store');
+        ctx.body = { status: 'ok' };
+      },
+    ],
+    [
+      '/readyz',
+      async (ctx) => {
+        ctx.set('Cache-Control', 'no-store');
+        try {
+          await deps.checkReady();
+        } catch (err) {
+          throw new AppError(503, err instanceof AppError ? err.message : 'Not ready', { 'Retry-After': '1' });
+        }
+        ctx.body = { status: 'ready' };
+      },
+    ],
+  ];
+
+  for (const [path, handler] of routes) {
+    router.get(path, handler);
+    router.all(path, () => {
+      throw new AppError(405, 'Method not allowed', { Allow: 'GET, HEAD' });
+    });
+  }
+  return router;
+}
