@@ -87,6 +87,10 @@ export async function runPrimary(config: Config): Promise<void> {
   await Promise.race([preparing, databaseDown]).catch(() => undefined);
   if (shuttingDown) return;
 
+  // Workers accept on the shared socket themselves. With the default round-robin policy the
+  // primary accepts and hands sockets over, and a connection it accepts while workers drain
+  // is stranded until they exit; here the kernel refuses it as soon as the last one closes.
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
   const startedAt = new Map<number, number>();
   let quickDeaths = 0;
   const fork = (): void => {

@@ -66,6 +66,8 @@ export async function runWorker(config: Config): Promise<void> {
     if (draining) return;
     draining = true;
     log.info({ reason }, 'draining');
+    // Requests still arriving on kept-alive sockets are answered, then their socket closes.
+    server.prependListener('request', (_req: http.IncomingMessage, res: http.ServerResponse) => res.setHeader('Connection', 'close'));
     const force = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
     // Keep-alive sockets that finish their last response become idle after close(): sweep them.
     const sweep = setInterval(() => server.closeIdleConnections(), 50);

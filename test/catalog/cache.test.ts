@@ -1,0 +1,100 @@
+import { expect } from 'chai';
+import { createHash } from 'node:crypto';
+import { createDocumentCache, ENTRY_OVERHEAD_BYTES, NOT_FOUND, type CacheEntry, type Loader } from '../../src/catalog/cache';
+
+const tick = (ms = 5): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function countingLoader(fn: Loader): Loader & { calls: string[] } {
+  const calls: string[] = [];
+  const load = (async (key: string) => {
+    calls.push(key);
+    return fn(key);
+  }) as Loader & { calls: string[] };
+  load.calls = calls;
+  return load;
+}
+
+const resolve = async (value: CacheEntry | Promise<CacheEntry>): Promise<CacheEntry> => value;
+
+describe('document cache (unit)', () => {
+  it('when documents exceed the byte budget, then old ones are evicted and the budget holds', async () => {
+    const body = Buffer.alloc(10_000, 'x');
+    const cache = createDocumentCache({ maxBytes: 100_000, ttlMs: 60_000, notFoundTtlMs: 1000, load: async () => body });
+    for (let i = 0; i < 100; i++) await resolve(cache.get(`p${i}`));
+    const stats = cache.stats();
+    expect(stats.bytes).to.be.at.most(100_000);
+    expect(stats.entries).to.equal(Math.floor(100_000 / (10_000 + 4 + ENTRY_OVERHEAD_BYTES)));
+    expect(stats.evictions).to.equal(100 - stats.entries);
+    // The most recent keys survive, the oldest are gone.
+    expect(cache.get('p99')).to.not.be.instanceOf(Promise);
+    expect(cache.get('p0')).to.be.instanceOf(Promise);
+  });
+
+  it('when many callers miss the same key at once, then the loader runs once and all get the same document', async () => {
+    const load = countingLoader(async () => {
+      await tick(20);
+      return Buffer.from('{"id":1}');
+    });
+    const cache = createDocumentCache({ maxBytes: 1e6, ttlMs: 60_000, notFoundTtlMs: 1000, load });
+    const results = await Promise.all(Array.from({ length: 50 }, () => resolve(cache.get('p1'))));
+    expect(load.calls).to.deep.equal(['p1']);
+    expect(new Set(results).size).to.equal(1);
+    expect(cache.stats()).to.include({ misses: 50, hits: 0 });
+    expect(cache.get('p1')).to.equal(results[0]);
+    expect(cache.stats().hits).to.equal(1);
+  });
+
+  it('when a document is cached, then its ETag is the quoted base64url SHA-1 of its bytes', async () => {
+    const body = Buffer.from('{"id":2}');
+    const cache = createDocumentCache({ maxBytes: 1e6, ttlMs: 60_000, notFoundTtlMs: 1000, load: async () => body });
+    const entry = await resolve(cache.get('p2'));
+    if (entry === NOT_FOUND) throw new Error('expected a document');
+    expect(entry.etag).to.equal(`"${createHash('sha1').update(body).digest('base64url')}"`);
+    expect(entry.body.equals(body)).to.equal(true);
+  });
+
+  it('when an id is unknown, then NOT_FOUND is cached for the short TTL only', async () => {
+    const load = countingLoader(async () => undefined);
+    const cache = createDocumentCache({ maxBytes: 1e6, ttlMs: 60_000, notFoundTtlMs: 50, load });
+    expect(await resolve(cache.get('p9'))).to.equal(NOT_FOUND);
+    for (let i = 0; i < 100; i++) expect(cache.get('p9')).to.equal(NOT_FOUND);
+    expect(load.calls).to.have.length(1);
+    await tick(80);
+    expect(await resolve(cache.get('p9'))).to.equal(NOT_FOUND);
+    expect(load.calls).to.have.length(2);
+  });
+
+  it('when the loader fails, then every waiting caller gets the error and nothing is cached', async () => {
+    let fail = true;
+    const load = countingLoader(async () => {
+      await tick();
+      if (fail) throw new Error('database down');
+      return Buffer.from('[]');
+    });
+    const cache = createDocumentCache({ maxBytes: 1e6, ttlMs: 60_000, notFoundTtlMs: 1000, load });
+    const outcomes = await Promise.allSettled([resolve(cache.get('r1')), resolve(cache.get('r1'))]);
+    expect(outcomes.map((o) => o.status)).to.deep.equal(['rejected', 'rejected']);
+    fail = false;
+    expect(await resolve(cache.get('r1'))).to.not.equal(NOT_FOUND);
+    expect(load.calls).to.have.length(2);
+  });
+
+  it('when the cache is cleared while a load is in flight, then the caller still gets it but it is not kept', async () => {
+    let version = 1;
+    const load = countingLoader(async () => {
+      const v = version;
+      await tick(20);
+      return Buffer.from(`{"v":${v}}`);
+    });
+    const cache = createDocumentCache({ maxBytes: 1e6, ttlMs: 60_000, notFoundTtlMs: 1000, load });
+    const inFlight = resolve(cache.get('p1'));
+    cache.clear();
+    version = 2;
+    const old = await inFlight;
+    expect(old !== NOT_FOUND && old.body.toString()).to.equal('{"v":1}');
+    await tick(5);
+    const fresh = await resolve(cache.get('p1'));
+    expect(fresh !== NOT_FOUND && fresh.body.toString()).to.equal('{"v":2}');
+    expect(load.calls).to.have.length(2);
+  });
+});

@@ -1,0 +1,65 @@
+import { expect } from 'chai';
+import pg from 'pg';
+import { startApp, type RunningApp } from '../support/app';
+import { loadCatalog, type CatalogFixture } from '../support/catalog';
+import { createTestDatabase, type TestDatabase } from '../support/postgres';
+
+/** 1,000 products with ids 2, 4, 6, …: positions and ids differ everywhere. */
+const MANY: CatalogFixture = {
+  products: Array.from({ length: 1000 }, (_, i) => ({ id: 2 * (i + 1), name: `P${2 * (i + 1)}`, default_price: i })),
+};
+
+describe('document store through the app (real PostgreSQL)', () => {
+  let db: TestDatabase;
+  let app: RunningApp;
+
+  before(async () => {
+    db = await createTestDatabase();
+    await loadCatalog(db.url, MANY);
+    app = await startApp(db.url, { notFoundTtlMs: 300 });
+  });
+  after(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  it('when 50 requests for one uncached document arrive together, then the database is asked once', async () => {
+    const before = app.queries();
+    const bodies = await Promise.all(Array.from({ length: 50 }, () => fetch(`${app.url}/products/10/styles`).then((r) => r.text())));
+    expect(app.queries() - before).to.equal(1);
+    expect(new Set(bodies)).to.deep.equal(new Set(['{"product_id":"10","results":[]}']));
+  });
+
+  it('when a flood of requests names one unknown id, then it is queried once per not-found TTL', async () => {
+    const before = app.queries();
+    for (let i = 0; i < 200; i++) expect((await fetch(`${app.url}/products/3`)).status).to.equal(404);
+    expect(app.queries() - before).to.equal(1);
+    await new Promise((r) => setTimeout(r, 350));
+    expect((await fetch(`${app.url}/products/3`)).status).to.equal(404);
+    expect(app.queries() - before).to.equal(2);
+  });
+
+  it('when a page is requested, then it holds the products at those positions of the id order', async () => {
+    const page = (await (await fetch(`${app.url}/products?page=37&count=7`)).json()) as Array<{ id: number }>;
+    // Positions (37 - 1) * 7 + 1 … 37 * 7 = 253 … 259 hold ids 2 × position.
+    expect(page.map((p) => p.id)).to.deep.equal([506, 508, 510, 512, 514, 516, 518]);
+  });
+
+  it('when a deep page is planned, then it is an index range scan on position, never an offset scan', async () => {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      // Fresh statistics, so the plan is the one a loaded catalog gets.
+      await client.query('ANALYZE catalog.product_list_doc');
+      const { rows } = await client.query<{ 'QUERY PLAN': string }>(
+        "EXPLAIN SELECT '[' || coalesce(string_agg(body, ',' ORDER BY pos), '') || ']' FROM catalog.product_list_doc WHERE pos > $1 AND pos <= $2",
+        ['999995', '1000000'],
+      );
+      const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(plan).to.match(/Index Scan using product_list_doc_pos_idx/);
+      expect(plan).to.not.match(/Seq Scan|Limit/);
+    } finally {
+      await client.end();
+    }
+  });
+});

@@ -1,0 +1,50 @@
+import { expect } from 'chai';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../src/config';
+
+describe('config (unit)', () => {
+  it('when nothing is set, then the documented defaults apply and the embedded database is used', () => {
+    const c = loadConfig({});
+    expect(c).to.include({
+      port: 3000,
+      databaseUrl: undefined,
+      workers: os.availableParallelism(),
+      cacheMaxBytes: 128 * 1024 * 1024,
+      logLevel: 'info',
+      embeddedPgDir: path.resolve('.data/pg'),
+    });
+    expect(Object.isFrozen(c)).to.equal(true);
+  });
+
+  it('when values are set, then they are parsed as typed settings', () => {
+    const c = loadConfig({
+      PORT: '8081', DATABASE_URL: 'postgres://u:p@db:5432/x', WORKERS: '3', PG_POOL_MAX: '4',
+      CACHE_MAX_BYTES: '1048576', CACHE_TTL_SECONDS: '30', HTTP_MAX_AGE_SECONDS: '0', LOG_LEVEL: 'warn',
+    });
+    expect(c).to.include({
+      port: 8081, databaseUrl: 'postgres://u:p@db:5432/x', workers: 3, pgPoolMax: 4,
+      cacheMaxBytes: 1_048_576, cacheTtlSeconds: 30, httpMaxAgeSeconds: 0, logLevel: 'warn',
+    });
+  });
+
+  it('when several values are bad, then one error names every bad key', () => {
+    let caught: unknown;
+    try {
+      loadConfig({ PORT: 'abc', WORKERS: '0', PG_POOL_MAX: '-1', CACHE_MAX_BYTES: '1.5', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x', CACHE_TTL_SECONDS: '3' });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).to.be.instanceOf(ConfigError);
+    const err = caught as ConfigError;
+    for (const key of ['PORT', 'WORKERS', 'PG_POOL_MAX', 'CACHE_MAX_BYTES', 'LOG_LEVEL', 'DATABASE_URL']) {
+      expect(err.message).to.contain(key);
+    }
+    expect(err.problems).to.have.length(6);
+    expect(err.message).to.not.contain('CACHE_TTL_SECONDS');
+  });
+
+  it('when a value is empty, then the default applies', () => {
+    expect(loadConfig({ PORT: '', DATABASE_URL: '' })).to.include({ port: 3000, databaseUrl: undefined });
+  });
+});

@@ -1,0 +1,46 @@
+import pg from 'pg';
+import { createApp } from '../../src/app';
+import { createDocumentStore, type DocumentStore } from '../../src/catalog/documents';
+import { checkCatalogLoaded } from '../../src/db/catalog';
+import { serve } from './http';
+import { memoryLogger } from './silent-logger';
+
+export interface RunningApp {
+  url: string;
+  pool: pg.Pool;
+  documents: DocumentStore;
+  logLines: () => Array<Record<string, unknown>>;
+  queries: () => number;
+  close(): Promise<void>;
+}
+
+/** The real app over a real pool on `databaseUrl`, served on a free port. Counts document queries. */
+export async function startApp(
+  databaseUrl: string,
+  opts: { cacheMaxBytes?: number; notFoundTtlMs?: number; connectTimeoutMs?: number } = {},
+): Promise<RunningApp> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: opts.connectTimeoutMs ?? 2000 });
+  pool.on('error', () => undefined);
+  let fetches = 0;
+  const documents = createDocumentStore({
+    pool,
+    cacheMaxBytes: opts.cacheMaxBytes ?? 16 * 1024 * 1024,
+    cacheTtlMs: 60_000,
+    notFoundTtlMs: opts.notFoundTtlMs ?? 10_000,
+    onFetch: () => void fetches++,
+  });
+  const { log, lines } = memoryLogger();
+  const app = createApp({ log, documents, checkReady: () => checkCatalogLoaded(pool), httpMaxAgeSeconds: 60 });
+  const server = await serve(app);
+  return {
+    url: server.url,
+    pool,
+    documents,
+    logLines: lines,
+    queries: () => fetches,
+    async close() {
+      await server.close();
+      await pool.end();
+    },
+  };
+}
