@@ -64,9 +64,11 @@ function serverUser(): { uid: number; gid: number } | undefined {
   return { uid, gid };
 }
 
+// Children get a minimal environment: the service's settings (and any secrets) stay out of
+// the database server, and C messages keep the readiness line below recognisable.
 function run(file: string, args: string[], user: { uid: number; gid: number } | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { ...user, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    const child = spawn(file, args, { ...user, stdio: ['ignore', 'ignore', 'pipe'], env: { LC_ALL: 'C' } });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
@@ -123,7 +125,7 @@ function startServer(bin: Binaries, opts: EmbeddedPostgresOptions, user: { uid: 
       ...user,
       detached: true,
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, LC_ALL: 'C' },
+      env: { LC_ALL: 'C' },
     });
     let log = '';
     const onData = (chunk: Buffer): void => {
