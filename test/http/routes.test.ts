@@ -157,7 +157,7 @@ describe('Products routes (real PostgreSQL, real HTTP)', () => {
       expect(lines[0]!.ms).to.be.a('number');
     });
     it('when no or an unsafe X-Request-Id is sent, then a fresh UUID is used', async () => {
-      for (const headers of [{}, { 'X-Request-Id': 'bad id\twith "spaces"' }]) {
+      for (const headers of [{}, { 'X-Request-Id': 'bad id\twith "spaces"' }] as Array<Record<string, string>>) {
         const res = await get('/products/2', headers);
         expect(res.headers.get('x-request-id')).to.match(/^[0-9a-f-]{36}$/);
       }
