@@ -1,0 +1,234 @@
+/**
+ * `npm run bench`: reproduces the k6 scenarios on loopback with wrk and prints requests/s,
+ * latency percentiles and errors per scenario beside nginx serving the same bodies as static
+ * files, measured in the same run with the same generator.
+ *
+ * Options: --duration S (per run), --rounds N, --connections C, --threads T, --paths N,
+ * --scenarios hot,cold,listing, --json FILE.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { loadConfig } from '../../src/config';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded';
+import { mulberry32, pageViews, uniformPageViews, type CatalogShape, type PlannedRequest, type TrafficMix } from '../lib/traffic';
+import { exportDocuments, startStaticBaseline } from './baseline';
+import { cpuSeconds, freePort, rssBytes, startService, type Service } from './processes';
+import { formatReport, type Row } from './report';
+import { runWrk, type WrkResult } from './wrk';
+
+interface BenchFile {
+  traffic: TrafficMix;
+  bench: {
+    connections: number;
+    threads: number;
+    durationSeconds: number;
+    rounds: number;
+    pathsPerList: number;
+    targets: Record<string, number>;
+  };
+}
+
+const root = path.resolve(__dirname, '../..');
+const scenarioFile = JSON.parse(fs.readFileSync(path.join(root, 'loadtest/scenarios.json'), 'utf8')) as BenchFile;
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string' },
+    rounds: { type: 'string' },
+    connections: { type: 'string' },
+    threads: { type: 'string' },
+    paths: { type: 'string' },
+    scenarios: { type: 'string', default: 'hot,cold,listing' },
+    json: { type: 'string' },
+  },
+});
+const opt = {
+  duration: Number(args.duration ?? scenarioFile.bench.durationSeconds),
+  rounds: Number(args.rounds ?? scenarioFile.bench.rounds),
+  connections: Number(args.connections ?? scenarioFile.bench.connections),
+  threads: Number(args.threads ?? scenarioFile.bench.threads),
+  paths: Number(args.paths ?? scenarioFile.bench.pathsPerList),
+  scenarios: new Set(args.scenarios!.split(',')),
+};
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+function writePaths(file: string, draw: () => PlannedRequest[], n: number): string[] {
+  const paths: string[] = [];
+  while (paths.length < n) for (const r of draw()) paths.push(r.path);
+  fs.writeFileSync(file, paths.join('\n') + '\n');
+  return paths;
+}
+
+/** One wrk run against `service`, with the CPU the service's processes used meanwhile. */
+async function measure(url: string, pathsFile: string, pids: () => number[], connections = opt.connections) {
+  const before = cpuSeconds(pids());
+  const started = Date.now();
+  const result = await runWrk({ url, pathsFile, connections, threads: opt.threads, durationSeconds: opt.duration });
+  const serverCores = (cpuSeconds(pids()) - before) / ((Date.now() - started) / 1000);
+  return { ...result, serverCores };
+}
+type Measured = WrkResult & { serverCores: number };
+
+function summarise(name: string, runs: Measured[], extra: Partial<Row> = {}): Row {
+  return {
+    scenario: name,
+    rps: median(runs.map((r) => r.rps)),
+    p50Ms: median(runs.map((r) => r.p50Ms)),
+    p95Ms: median(runs.map((r) => r.p95Ms)),
+    p99Ms: median(runs.map((r) => r.p99Ms)),
+    errors: runs.reduce((s, r) => s + r.socketErrors, 0),
+    non2xx: runs.reduce((s, r) => s + r.non2xx, 0),
+    requests: runs.reduce((s, r) => s + r.requests, 0),
+    serverCores: median(runs.map((r) => r.serverCores)),
+    generatorCores: median(runs.map((r) => r.generatorCores)),
+    ...extra,
+  };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  let embedded: EmbeddedPostgres | undefined;
+  let databaseUrl = config.databaseUrl;
+  if (databaseUrl === undefined) {
+    embedded = await startEmbeddedPostgres({ dir: config.embeddedPgDir, port: config.embeddedPgPort, database: 'atelier' });
+    databaseUrl = embedded.url;
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-bench-'));
+  // nginx workers run as an unprivileged user and must read the exported bodies.
+  fs.chmodSync(dir, 0o755);
+  const db = new pg.Client({ connectionString: databaseUrl });
+  const cleanups: Array<() => Promise<void>> = [];
+  try {
+    await db.connect();
+    const { rows } = await db.query<{ ids: number[] | null }>('SELECT array_agg(id ORDER BY pos) AS ids FROM catalog.product_list_doc');
+    const ids = rows[0]?.ids ?? [];
+    if (ids.length === 0) throw new Error('no catalog loaded: run `npm run data:generate` and `npm run etl` (or `npm start` once for the sample)');
+    const shape: CatalogShape = { size: ids.length, idAt: (p) => ids[p]!, maxId: ids[ids.length - 1]! };
+    const workers = config.workers;
+    const cacheMb = config.cacheMaxBytes / 2 ** 20;
+    const common = { DATABASE_URL: databaseUrl, WORKERS: String(workers), LOG_LEVEL: 'info' };
+    process.stderr.write(`catalog: ${shape.size} products; ${workers} workers; runs of ${opt.duration} s × ${opt.rounds}; files in ${dir}\n`);
+
+    const rowsOut: Row[] = [];
+    const hotFile = path.join(dir, 'hot.paths');
+    const hotPaths = writePaths(hotFile, pageViews(shape, { ...scenarioFile.traffic, unknownIdShare: 0 }, mulberry32(1)), opt.paths);
+
+    if (opt.scenarios.has('hot')) {
+      const files = await exportDocuments(db, hotPaths, path.join(dir, 'www'));
+      const baseline = await startStaticBaseline(path.join(dir, 'www'), path.join(dir, 'nginx'), await freePort(), workers);
+      cleanups.push(baseline.stop);
+      const service = await startService(common, path.join(dir, 'service-hot.log'));
+      cleanups.push(service.stop);
+      // Warm-up: every path of the list once through the service (and nginx's file cache).
+      await measure(service.url, hotFile, service.pids);
+      await measure(baseline.url, hotFile, () => []);
+      const base: Measured[] = [];
+      const hot: Measured[] = [];
+      const ratios: number[] = [];
+      for (let r = 0; r < opt.rounds; r++) {
+        const b = await measure(baseline.url, hotFile, () => []);
+        const s = await measure(service.url, hotFile, service.pids);
+        base.push(b);
+        hot.push(s);
+        ratios.push(s.rps / b.rps);
+      }
+      const rss = Math.max(...service.workerPids().map(rssBytes)) / 2 ** 20;
+      await service.stop();
+      await baseline.stop();
+      rowsOut.push(summarise(`baseline: nginx static (${files} files)`, base));
+      rowsOut.push(
+        summarise('hot: Zipf page views, warm caches', hot, {
+          ratio: median(ratios),
+          workerRssMb: rss,
+          target: `≥ ${scenarioFile.bench.targets.hotVsBaseline}× baseline, p99 ≤ ${scenarioFile.bench.targets.hotP99Ms} ms`,
+          pass: median(ratios) >= scenarioFile.bench.targets.hotVsBaseline! && median(hot.map((h) => h.p99Ms)) <= scenarioFile.bench.targets.hotP99Ms!,
+        }),
+      );
+    }
+
+    if (opt.scenarios.has('cold')) {
+      const coldFile = path.join(dir, 'cold.paths');
+      const cold: Measured[] = [];
+      let rss = 0;
+      for (let r = 0; r < opt.rounds; r++) {
+        writePaths(coldFile, uniformPageViews(shape, mulberry32(100 + r)), opt.paths);
+        // A fresh service per round: caches empty at start.
+        const service: Service = await startService(common, path.join(dir, 'service-cold.log'));
+        cold.push(await measure(service.url, coldFile, service.pids));
+        rss = Math.max(rss, ...service.workerPids().map((pid) => rssBytes(pid) / 2 ** 20));
+        await service.stop();
+      }
+      const baselineRps = rowsOut.find((r) => r.scenario.startsWith('baseline'))?.rps;
+      const ratio = baselineRps ? median(cold.map((c) => c.rps)) / baselineRps : undefined;
+      rowsOut.push(
+        summarise('cold: uniform ids, empty caches', cold, {
+          ratio,
+          workerRssMb: rss,
+          target: `≥ ${scenarioFile.bench.targets.coldVsBaseline}× baseline, p99 ≤ ${scenarioFile.bench.targets.coldP99Ms} ms`,
+          pass: (ratio ?? 0) >= scenarioFile.bench.targets.coldVsBaseline! && median(cold.map((c) => c.p99Ms)) <= scenarioFile.bench.targets.coldP99Ms!,
+        }),
+      );
+    }
+
+    if (opt.scenarios.has('listing')) {
+      const count = scenarioFile.traffic.listingCount;
+      const lastPage = Math.max(1, Math.ceil(shape.size / count));
+      // Page 200000 of the full catalog, or the last 1000 pages of a smaller one.
+      const deepTo = Math.min(200_000, lastPage);
+      const deepFrom = Math.max(1, deepTo - 999);
+      const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `/products?page=${from + i}&count=${count}`);
+      const shallowFile = path.join(dir, 'listing-first.paths');
+      const deepFile = path.join(dir, 'listing-deep.paths');
+      fs.writeFileSync(shallowFile, range(1, Math.min(1000, lastPage)).join('\n') + '\n');
+      fs.writeFileSync(deepFile, range(deepFrom, deepTo).join('\n') + '\n');
+      // No document cache (1 KiB): every request reads the database, which is what is compared.
+      const service = await startService({ ...common, CACHE_MAX_BYTES: '1024' }, path.join(dir, 'service-listing.log'));
+      cleanups.push(service.stop);
+      const first: Measured[] = [];
+      const deep: Measured[] = [];
+      for (let r = 0; r < opt.rounds; r++) {
+        first.push(await measure(service.url, shallowFile, service.pids, 8));
+        deep.push(await measure(service.url, deepFile, service.pids, 8));
+      }
+      await service.stop();
+      const latencyRatio = median(deep.map((d) => d.p50Ms)) / median(first.map((f) => f.p50Ms));
+      rowsOut.push(summarise('listing: pages 1-1000, uncached', first));
+      rowsOut.push(
+        summarise(`listing: pages ${deepFrom}-${deepTo}, uncached`, deep, {
+          latencyRatio,
+          target: `p50 ≤ ${scenarioFile.bench.targets.deepListingLatencyRatio}× pages 1-1000`,
+          pass: latencyRatio <= scenarioFile.bench.targets.deepListingLatencyRatio!,
+        }),
+      );
+    }
+
+    const report = formatReport(rowsOut, {
+      machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
+      catalog: shape.size,
+      workers,
+      cacheMb,
+      rssLimitMb: cacheMb + scenarioFile.bench.targets.workerRssOverCacheMb!,
+      runs: `${opt.rounds} × ${opt.duration} s, wrk ${opt.threads} thread(s), ${opt.connections} connections`,
+    });
+    process.stdout.write(report);
+    if (args.json) fs.writeFileSync(args.json, JSON.stringify(rowsOut, null, 2));
+  } finally {
+    for (const stop of cleanups.reverse()) await stop().catch(() => undefined);
+    await db.end().catch(() => undefined);
+    await embedded?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,52 @@
+/** One line of the bench table: medians over rounds, sums for counts. */
+export interface Row {
+  scenario: string;
+  rps: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  /** Socket errors and timeouts. */
+  errors: number;
+  /** Responses with status >= 400 (the bench mixes only name existing products). */
+  non2xx: number;
+  requests: number;
+  /** CPU of the service's processes (or nginx: not measured), in cores. */
+  serverCores: number;
+  /** CPU of wrk, in cores; its thread count bounds it. */
+  generatorCores: number;
+  ratio?: number;
+  latencyRatio?: number;
+  workerRssMb?: number;
+  target?: string;
+  pass?: boolean;
+}
+
+export interface ReportContext {
+  machine: string;
+  catalog: number;
+  workers: number;
+  cacheMb: number;
+  rssLimitMb: number;
+  runs: string;
+}
+
+const f = (n: number, digits = 2): string => n.toFixed(digits);
+
+/** The table as Markdown, ready for the README. */
+export function formatReport(rows: Row[], ctx: ReportContext): string {
+  const lines = [
+    `machine: ${ctx.machine}; catalog: ${ctx.catalog} products; ${ctx.workers} workers, cache ${f(ctx.cacheMb, 0)} MiB each; ${ctx.runs}`,
+    '',
+    '| scenario | req/s | vs baseline | p50 ms | p95 ms | p99 ms | errors | non-2xx | requests | service cores | wrk cores | worker RSS MiB | target | met |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
+  ];
+  for (const r of rows) {
+    const vs = r.ratio !== undefined ? `${f(r.ratio)}×` : r.latencyRatio !== undefined ? `p50 ${f(r.latencyRatio)}×` : '';
+    const rss = r.workerRssMb !== undefined ? `${f(r.workerRssMb, 0)} (≤ ${f(ctx.rssLimitMb, 0)})` : '';
+    const met = r.pass === undefined ? '' : r.pass && r.errors === 0 && r.non2xx === 0 && (r.workerRssMb ?? 0) <= ctx.rssLimitMb ? 'yes' : 'NO';
+    lines.push(
+      `| ${r.scenario} | ${f(r.rps, 0)} | ${vs} | ${f(r.p50Ms)} | ${f(r.p95Ms)} | ${f(r.p99Ms)} | ${r.errors} | ${r.non2xx} | ${r.requests} | ${r.serverCores ? f(r.serverCores) : '-'} | ${f(r.generatorCores)} | ${rss} | ${r.target ?? ''} | ${met} |`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}

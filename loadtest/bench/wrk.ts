@@ -1,0 +1,74 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+
+export interface WrkOptions {
+  url: string;
+  pathsFile: string;
+  connections: number;
+  threads: number;
+  durationSeconds: number;
+}
+
+export interface WrkResult {
+  requests: number;
+  rps: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Socket errors: connect, read, write and timeouts. */
+  socketErrors: number;
+  /** Responses with status >= 400 (wrk counts every status above 399). */
+  non2xx: number;
+  /** CPU the load generator used, in cores (1.0 = one core busy for the whole run). */
+  generatorCores: number;
+}
+
+const SCRIPT = path.join(__dirname, 'paths.lua');
+
+/**
+ * Runs Debian's wrk (C, event loop per thread: far cheaper per request than a Node generator)
+ * over a file of paths. `times` after wrk reports its CPU seconds, so the table can show the
+ * generator was not the bottleneck.
+ */
+export function runWrk(opts: WrkOptions): Promise<WrkResult> {
+  const args = [
+    '-t', String(opts.threads), '-c', String(opts.connections), '-d', `${opts.durationSeconds}s`,
+    '--timeout', '5s', '-s', SCRIPT, opts.url, '--', opts.pathsFile,
+  ];
+  const quoted = args.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', `wrk ${quoted}; status=$?; times; exit $status`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('WRK_JSON '));
+      if (code !== 0 || line === undefined) return reject(new Error(`wrk failed (${code}): ${err || out}`));
+      const j = JSON.parse(line.slice('WRK_JSON '.length)) as Record<string, number>;
+      // `times` prints the shell's own, then its children's user and system time: "0m1.234s 0m0.567s".
+      const timesLines = out.trim().split('\n').filter((l) => /^\d+m[\d.]+s \d+m[\d.]+s$/.test(l));
+      const seconds = (s: string): number => {
+        const m = /^(\d+)m([\d.]+)s$/.exec(s);
+        return m ? Number(m[1]) * 60 + Number(m[2]) : 0;
+      };
+      const children = timesLines[timesLines.length - 1]?.split(' ') ?? [];
+      const cpu = children.reduce((sum, s) => sum + seconds(s), 0);
+      const n = (k: string): number => j[k] ?? 0;
+      const durationS = n('durationUs') / 1e6;
+      resolve({
+        requests: n('requests'),
+        rps: n('requests') / durationS,
+        p50Ms: n('p50') / 1000,
+        p95Ms: n('p95') / 1000,
+        p99Ms: n('p99') / 1000,
+        maxMs: n('max') / 1000,
+        socketErrors: n('connect') + n('read') + n('write') + n('timeout'),
+        non2xx: n('status'),
+        generatorCores: cpu / durationS,
+      });
+    });
+  });
+}

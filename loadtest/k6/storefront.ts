@@ -1,0 +1,72 @@
+/**
+ * k6 storefront load test: `k6 run -e SCENARIO=load -e BASE_URL=http://fleet:8080 loadtest/k6/storefront.ts`
+ * SCENARIO: smoke | load | stress | spike | soak (loadtest/scenarios.json).
+ * RATE_SCALE multiplies every arrival rate (e.g. 0.1 against a laptop). CATALOG_SIZE is the
+ * number of products (ids 1…CATALOG_SIZE, as in the Atelier export).
+ */
+import { check } from 'k6';
+import http from 'k6/http';
+import type { Options, Scenario } from 'k6/options';
+import { mulberry32, pageViews, type TrafficMix } from '../lib/traffic.ts';
+
+interface ScenarioFile {
+  slo: { p95Ms: number; p99Ms: number; maxFailedRate: number };
+  traffic: TrafficMix;
+  scenarios: Record<string, Record<string, unknown> & { stages?: Array<{ target: number; duration: string }> }>;
+}
+
+const config = JSON.parse(open('../scenarios.json')) as ScenarioFile;
+const scenarioName = __ENV.SCENARIO ?? 'smoke';
+const baseUrl = (__ENV.BASE_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
+const rateScale = Number(__ENV.RATE_SCALE ?? '1');
+const catalogSize = Number(__ENV.CATALOG_SIZE ?? '1000011');
+
+const definition = config.scenarios[scenarioName];
+if (definition === undefined) throw new Error(`unknown SCENARIO ${scenarioName}`);
+
+function scaled(def: ScenarioFile['scenarios'][string]): Scenario {
+  const out: Record<string, unknown> = { ...def, exec: 'pageView' };
+  for (const key of ['rate', 'startRate'] as const) {
+    if (typeof def[key] === 'number') out[key] = Math.max(1, Math.round((def[key] as number) * rateScale));
+  }
+  if (def.stages) out.stages = def.stages.map((s) => ({ ...s, target: Math.round(s.target * rateScale) }));
+  return out as unknown as Scenario;
+}
+
+export const options: Options = {
+  scenarios: { [scenarioName]: scaled(definition) },
+  thresholds: {
+    http_req_failed: [`rate<${config.slo.maxFailedRate}`],
+    http_req_duration: [`p(95)<${config.slo.p95Ms}`, `p(99)<${config.slo.p99Ms}`],
+    checks: ['rate>0.99'],
+  },
+  // Unknown ids are part of the mix: their 404 is the correct answer, not a failure.
+  summaryTrendStats: ['avg', 'med', 'p(95)', 'p(99)', 'max'],
+};
+
+// One traffic stream per VU, seeded by VU id so runs are reproducible.
+const nextPageView = pageViews(
+  { size: catalogSize, idAt: (position) => position + 1, maxId: catalogSize },
+  config.traffic,
+  mulberry32(1000 + __VU),
+);
+const expected404 = http.expectedStatuses(200, 304, 404);
+
+export function pageView(): void {
+  const requests = nextPageView();
+  const responses = http.batch(
+    requests.map((r) => ({
+      method: 'GET',
+      url: baseUrl + r.path,
+      params: { tags: { name: r.name }, responseCallback: r.expect === 404 ? expected404 : undefined },
+    })),
+  );
+  responses.forEach((res, i) => {
+    const planned = requests[i];
+    if (planned === undefined) return;
+    check(res, {
+      [`${planned.name}: status ${planned.expect}`]: (r) => r.status === planned.expect,
+      [`${planned.name}: JSON`]: (r) => String(r.headers['Content-Type']).startsWith('application/json'),
+    });
+  });
+}

@@ -1,0 +1,126 @@
+/**
+ * Storefront traffic, shared by the k6 scripts and the local runner: no imports, no Node or
+ * k6 APIs, so both runtimes load it as is.
+ *
+ * A page view asks for one product's document, styles and related ids. Product popularity is
+ * Zipf-distributed over the whole catalog; popular products are spread over the id range by
+ * a fixed permutation (rank 1 is not id 1). Some page views are listing pages instead,
+ * a share of them deep; a few name ids that do not exist.
+ */
+
+export interface TrafficMix {
+  zipfExponent: number;
+  /** Share of page views that are a listing page instead of a product. */
+  listingShare: number;
+  /** Share of listing pages drawn uniformly from the whole range (the rest: Zipf over pages). */
+  deepListingShare: number;
+  listingCount: number;
+  /** Share of product page views naming an id that is not in the catalog. */
+  unknownIdShare: number;
+}
+
+/** A deterministic PRNG (mulberry32): the same seed gives the same traffic in every runtime. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Zipf(n, s) ranks 1…n by rejection-inversion (Hörmann and Derflinger, 1996): O(1) per draw
+ * and no table, so a k6 VU does not hold a million-entry CDF.
+ */
+export function zipfSampler(n: number, s: number, random: () => number): () => number {
+  // (exp(x) - 1) / x and log1p(x) / x, accurate near 0.
+  const expm1OverX = (x: number): number => (Math.abs(x) > 1e-8 ? Math.expm1(x) / x : 1 + x / 2 + (x * x) / 6);
+  const log1pOverX = (x: number): number => (Math.abs(x) > 1e-8 ? Math.log1p(x) / x : 1 - x / 2 + (x * x) / 3);
+  const h = (x: number): number => Math.exp(-s * Math.log(x));
+  const hIntegral = (x: number): number => {
+    const logX = Math.log(x);
+    return expm1OverX((1 - s) * logX) * logX;
+  };
+  const hIntegralInverse = (x: number): number => {
+    let t = x * (1 - s);
+    if (t < -1) t = -1;
+    return Math.exp(log1pOverX(t) * x);
+  };
+  const hIntegralX1 = hIntegral(1.5) - 1;
+  const hIntegralN = hIntegral(n + 0.5);
+  const squeeze = 2 - hIntegralInverse(hIntegral(2.5) - h(2));
+  return () => {
+    for (;;) {
+      const u = hIntegralN + random() * (hIntegralX1 - hIntegralN);
+      const x = hIntegralInverse(u);
+      const k = Math.min(Math.max(Math.floor(x + 0.5), 1), n);
+      if (k - x <= squeeze || u >= hIntegral(k + 0.5) - h(k)) return k;
+    }
+  };
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
+/** A fixed bijection of 0…n-1 (multiplication by a stride coprime to n) spreading ranks over positions. */
+export function rankToPosition(n: number): (rank: number) => number {
+  let stride = 7919;
+  while (gcd(stride, n) !== 1) stride += 2;
+  return (rank) => ((rank - 1) * stride + 12_345) % n;
+}
+
+export interface CatalogShape {
+  /** Number of products (positions 1…size in id order). */
+  size: number;
+  /** Product id at a 0-based position; ids have gaps. */
+  idAt: (position: number) => number;
+  /** Largest id in the catalog: ids above it are unknown. */
+  maxId: number;
+}
+
+/** One request of the mix: a path, and the status a correct service answers. */
+export interface PlannedRequest {
+  path: string;
+  expect: 200 | 404;
+  /** `page`, `styles`, `related`, `product` or `listing`: for tagging in k6. */
+  name: string;
+}
+
+/** Draws page views: 3 product requests, or 1 listing request. */
+export function pageViews(shape: CatalogShape, mix: TrafficMix, random: () => number): () => PlannedRequest[] {
+  const rank = zipfSampler(shape.size, mix.zipfExponent, random);
+  const position = rankToPosition(shape.size);
+  const pages = Math.max(1, Math.ceil(shape.size / mix.listingCount));
+  const pageRank = zipfSampler(pages, mix.zipfExponent, random);
+  return () => {
+    if (random() < mix.listingShare) {
+      const page = random() < mix.deepListingShare ? 1 + Math.floor(random() * pages) : pageRank();
+      return [{ path: `/products?page=${page}&count=${mix.listingCount}`, expect: 200, name: 'listing' }];
+    }
+    const unknown = random() < mix.unknownIdShare;
+    const id = unknown ? shape.maxId + 1 + Math.floor(random() * 1_000_000) : shape.idAt(position(rank()));
+    const expect = unknown ? 404 : 200;
+    return [
+      { path: `/products/${id}`, expect, name: 'product' },
+      { path: `/products/${id}/styles`, expect, name: 'styles' },
+      { path: `/products/${id}/related`, expect, name: 'related' },
+    ];
+  };
+}
+
+/** Uniform page views over the whole catalog: every product equally likely (a cold cache's worst case). */
+export function uniformPageViews(shape: CatalogShape, random: () => number): () => PlannedRequest[] {
+  return () => {
+    const id = shape.idAt(Math.floor(random() * shape.size));
+    return [
+      { path: `/products/${id}`, expect: 200, name: 'product' },
+      { path: `/products/${id}/styles`, expect: 200, name: 'styles' },
+      { path: `/products/${id}/related`, expect: 200, name: 'related' },
+    ];
+  };
+}

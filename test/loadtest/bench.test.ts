@@ -1,0 +1,43 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { FIXTURE } from '../http/fixture';
+import { requireBinaries } from '../support/binaries';
+import { loadCatalog } from '../support/catalog';
+import { createTestDatabase, type TestDatabase } from '../support/postgres';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+describe('bench runner smoke (wrk, nginx, the built service; a few seconds)', function () {
+  this.timeout(120_000);
+  let db: TestDatabase;
+  before(async function () {
+    requireBinaries(this, 'wrk', 'nginx');
+    db = await createTestDatabase();
+    await loadCatalog(db.url, FIXTURE);
+  });
+  after(async () => db?.drop());
+
+  it('when run briefly on a small catalog, then it prints every scenario beside the baseline with no errors', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'loadtest/bench/main.ts', '--duration', '1', '--rounds', '1', '--paths', '300', '--connections', '4'],
+      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url, WORKERS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(code, err).to.equal(0);
+    const rows = out.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| scenario'));
+    expect(rows.map((r) => r.split('|')[1]!.trim().split(':')[0])).to.deep.equal(['baseline', 'hot', 'cold', 'listing', 'listing']);
+    for (const row of rows) {
+      const cells = row.split('|').map((c) => c.trim());
+      expect(Number(cells[2]), row).to.be.greaterThan(0); // req/s
+      expect(cells[7], `errors in ${row}`).to.equal('0');
+      expect(cells[8], `non-2xx in ${row}`).to.equal('0');
+      expect(Number(cells[9]), row).to.be.greaterThan(0); // requests
+    }
+  });
+});
