@@ -1,0 +1,63 @@
+import { expect } from 'chai';
+import pg from 'pg';
+import { migrate } from '../../src/db/migrate';
+import { provisionReader, readerUrl } from '../../src/db/roles';
+import { loadCatalog } from '../support/catalog';
+import { createTestDatabase, type TestDatabase } from '../support/postgres';
+
+describe('read-only database role (real PostgreSQL)', () => {
+  let db: TestDatabase;
+  let reader: pg.Client;
+
+  before(async () => {
+    db = await createTestDatabase();
+    await loadCatalog(db.url, { products: [{ id: 1, name: 'A', default_price: 1 }] });
+    const owner = new pg.Client({ connectionString: db.url });
+    await owner.connect();
+    const url = await provisionReader(owner, db.url);
+    // Provisioning twice (every instance start) is harmless and keeps the same password.
+    expect(await provisionReader(owner, db.url)).to.equal(url);
+    await owner.end();
+    expect(url).to.equal(readerUrl(db.url));
+    reader = new pg.Client({ connectionString: url });
+    await reader.connect();
+  });
+  after(async () => {
+    await reader?.end();
+    await db?.drop();
+  });
+
+  it('when the reader reads documents, then it can', async () => {
+    const { rows } = await reader.query('SELECT body FROM catalog.product_doc WHERE id = 1');
+    expect(rows).to.have.length(1);
+  });
+
+  for (const sql of [
+    "INSERT INTO catalog.product (id, name, default_price) VALUES (2, 'x', 1)",
+    'DELETE FROM catalog.product',
+    'REFRESH MATERIALIZED VIEW catalog.product_doc',
+    'CREATE TABLE catalog.evil (id int)',
+    'CREATE TABLE public.evil (id int)',
+    'DROP SCHEMA catalog CASCADE',
+  ]) {
+    it(`when the reader tries "${sql.slice(0, 40)}…", then it is refused`, async () => {
+      let failed: unknown;
+      try {
+        await reader.query(sql);
+      } catch (err) {
+        failed = err;
+      }
+      expect(failed, sql).to.be.instanceOf(Error);
+      expect((failed as { code?: string }).code).to.be.oneOf(['42501', '25006']);
+    });
+  }
+
+  it('when the owner builds another catalog schema later, then the reader can read it too', async () => {
+    const owner = new pg.Client({ connectionString: db.url });
+    await owner.connect();
+    await migrate(owner, 'catalog_next');
+    await owner.end();
+    const { rows } = await reader.query('SELECT count(*)::int AS n FROM catalog_next.product_doc');
+    expect(rows[0].n).to.equal(0);
+  });
+});
