@@ -9,6 +9,8 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     rules: {
+      // A variable a signal handler reads before its one assignment stays `let`.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Only src/config.ts reads process.env.' }],
     },

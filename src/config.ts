@@ -12,6 +12,8 @@ export interface Config {
   host: string;
   /** Connection string of the primary database; `undefined` means "start an embedded PostgreSQL". */
   databaseUrl: string | undefined;
+  /** Streaming replicas documents are read from in turn (the primary while none answers); may be empty. */
+  databaseReplicaUrls: readonly string[];
   /** Where the embedded PostgreSQL keeps its cluster (only used when `databaseUrl` is unset). */
   embeddedPgDir: string;
   /** Loopback TCP port of the embedded PostgreSQL. */
@@ -24,6 +26,8 @@ export interface Config {
   pgPoolMax: number;
   /** Longest wait for a pooled connection before the request gets a 503, in ms. */
   pgConnectTimeoutMs: number;
+  /** Document reads per worker that may wait for a connection; beyond it a miss gets an immediate 503. */
+  pgQueueMax: number;
   /** Server-side statement timeout for document reads, in ms. */
   pgStatementTimeoutMs: number;
   /** Byte budget of each worker's document cache. */
@@ -38,6 +42,10 @@ export interface Config {
   logLevel: LogLevel;
   /** Time the primary gives in-flight requests to finish on SIGTERM/SIGINT, in ms. */
   shutdownTimeoutMs: number;
+  /** Port of the Prometheus scrape endpoint (`/metrics`, served by the primary); 0 disables metrics. */
+  metricsPort: number;
+  /** Interface the metrics port binds to. */
+  metricsHost: string;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -75,6 +83,14 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
   }
 
+  // Comma-separated; replicas of an embedded database cannot exist, so they need DATABASE_URL.
+  const databaseReplicaUrls = (env.DATABASE_REPLICA_URLS ?? '').split(',').map((u) => u.trim()).filter((u) => u !== '');
+  if (databaseReplicaUrls.some((u) => !/^postgres(ql)?:\/\//.test(u))) {
+    problems.push('DATABASE_REPLICA_URLS must be a comma-separated list of postgres:// or postgresql:// URLs');
+  } else if (databaseReplicaUrls.length > 0 && databaseUrl === undefined) {
+    problems.push('DATABASE_REPLICA_URLS needs DATABASE_URL (the primary the replicas stream from)');
+  }
+
   const logLevel = (env.LOG_LEVEL ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${env.LOG_LEVEL}")`);
@@ -86,6 +102,8 @@ export function loadConfig(env: Env = process.env): Config {
     // All interfaces, as a container needs; set 127.0.0.1 for a loopback-only fleet member.
     host: env.HOST || '0.0.0.0',
     databaseUrl,
+    // None: every read goes to the primary.
+    databaseReplicaUrls,
     // Under the working directory, so `npm start` keeps its catalog between runs.
     embeddedPgDir: path.resolve(env.EMBEDDED_PG_DIR || '.data/pg'),
     // Not 5432, so it never collides with a system PostgreSQL.
@@ -98,6 +116,8 @@ export function loadConfig(env: Env = process.env): Config {
     pgPoolMax: int('PG_POOL_MAX', 8, 1, 1000),
     // 2 s: a client should get a fast 503 rather than queue behind a dead database.
     pgConnectTimeoutMs: int('PG_CONNECT_TIMEOUT_MS', 2000, 1, 60_000),
+    // 32 waiting reads per worker: at ~1 ms a read, about 4 ms of backlog per connection.
+    pgQueueMax: int('PG_QUEUE_MAX', 32, 0, 100_000),
     // 5 s: a document read takes well under a millisecond; anything this slow is a fault.
     pgStatementTimeoutMs: int('PG_STATEMENT_TIMEOUT_MS', 5000, 1, 600_000),
     // 128 MiB per worker.
@@ -111,8 +131,24 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     // 8 s: inside the 10 s an orchestrator waits before SIGKILL.
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 8000, 100, 120_000),
+    // 9464: the usual port of a service's own Prometheus endpoint (OpenTelemetry's default).
+    metricsPort: int('METRICS_PORT', 9464, 0, 65535),
+    // Loopback: metrics reveal internals and are never public. A Prometheus on another host
+    // needs METRICS_HOST=0.0.0.0 (or a private interface) plus a firewall rule for that port.
+    metricsHost: env.METRICS_HOST || '127.0.0.1',
   };
 
+  if (config.metricsPort !== 0 && config.metricsPort === config.port) {
+    problems.push('METRICS_PORT must differ from PORT: metrics are never served on the public port');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+/**
+ * The environment for a child process this one starts (a fleet instance): this process's
+ * own environment with `overrides` applied. Kept here so that only this module reads it.
+ */
+export function childEnv(overrides: Readonly<Record<string, string>>): Record<string, string | undefined> {
+  return { ...process.env, ...overrides };
 }

@@ -1,4 +1,5 @@
-import type pg from 'pg';
+import type { ReadPool } from '../db/replicas';
+import { AppError } from '../http/errors';
 import { createDocumentCache, NOT_FOUND, type CacheEntry, type CacheStats } from './cache';
 
 /** The precomputed documents of the catalog, read through the worker's cache. */
@@ -15,10 +16,16 @@ export interface DocumentStore {
 export type DocumentKind = 'product' | 'styles' | 'related';
 
 export interface DocumentStoreOptions {
-  pool: pg.Pool;
+  /** The primary's pool, or a router over read replicas (src/db/replicas.ts). */
+  pool: ReadPool;
   cacheMaxBytes: number;
   cacheTtlMs: number;
   notFoundTtlMs: number;
+  /**
+   * Most database reads in flight at once (pool connections plus a bounded queue). Beyond it
+   * a miss fails at once with 503 instead of queueing: cache hits keep being served.
+   */
+  maxInFlight?: number;
   /** Observes each database read, in seconds (metrics). */
   onFetch?: (kind: DocumentKind | 'page', seconds: number) => void;
 }
@@ -37,12 +44,21 @@ const PREFIX: Record<DocumentKind, string> = { product: 'p', styles: 's', relate
 const KIND_OF_PREFIX: Record<string, DocumentKind> = { p: 'product', s: 'styles', r: 'related' };
 
 export function createDocumentStore(opts: DocumentStoreOptions): DocumentStore {
+  const maxInFlight = opts.maxInFlight ?? Infinity;
+  let inFlight = 0;
+
   const query = async (kind: DocumentKind | 'page', text: string, values: unknown[]): Promise<Buffer | undefined> => {
-    const started = process.hrtime.bigint();
-    const result = await opts.pool.query<[string | null]>({ name: `atelier_${kind}`, text, values, rowMode: 'array' });
-    opts.onFetch?.(kind, Number(process.hrtime.bigint() - started) / 1e9);
-    const body = result.rows[0]?.[0];
-    return body == null ? undefined : Buffer.from(body);
+    if (inFlight >= maxInFlight) throw new AppError(503, 'Service overloaded, retry shortly', { 'Retry-After': '1' });
+    inFlight++;
+    try {
+      const started = process.hrtime.bigint();
+      const result = await opts.pool.query<[string | null]>({ name: `atelier_${kind}`, text, values, rowMode: 'array' });
+      opts.onFetch?.(kind, Number(process.hrtime.bigint() - started) / 1e9);
+      const body = result.rows[0]?.[0];
+      return body == null ? undefined : Buffer.from(body);
+    } finally {
+      inFlight--;
+    }
   };
 
   const load = (key: string): Promise<Buffer | undefined> => {

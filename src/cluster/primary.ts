@@ -1,12 +1,10 @@
 import cluster, { type Worker } from 'node:cluster';
-import pg from 'pg';
-import type { Logger } from 'pino';
 import type { Config } from '../config';
-import { isCatalogEmpty, loadSample } from '../db/catalog';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded';
-import { migrate } from '../db/migrate';
-import { isDatabaseUnavailable } from '../http/errors';
+import { prepareWhenReachable } from '../db/prepare';
+import { readerUrl } from '../db/roles';
 import { createLogger } from '../logger';
+import { startClusterMetrics, type ClusterMetrics } from '../metrics/primary';
 import { SHUTDOWN_MESSAGE } from './worker';
 
 // A worker that dies within this long of starting counts as a crash loop step (ms).
@@ -14,60 +12,20 @@ const HEALTHY_AFTER_MS = 5_000;
 // Restart delay after k consecutive quick deaths: 0, 100, 200, 400 ms … capped at 30 s.
 const restartDelayMs = (k: number): number => (k === 0 ? 0 : Math.min(100 * 2 ** (k - 1), 30_000));
 
-/** Migrates the database, loads the sample into an empty embedded catalog. */
-async function prepareDatabase(url: string, config: Config, embedded: boolean, log: Logger): Promise<void> {
-  const client = new pg.Client({
-    connectionString: url,
-    application_name: 'atelier-products migrate',
-    connectionTimeoutMillis: config.pgConnectTimeoutMs,
-  });
-  await client.connect();
-  try {
-    const { applied } = await migrate(client);
-    if (applied.length > 0) log.info({ applied }, 'database migrated');
-    if (embedded && config.sampleProducts > 0 && (await isCatalogEmpty(client))) {
-      const started = Date.now();
-      const products = await loadSample(client, config.sampleProducts);
-      log.info({ products, ms: Date.now() - started }, 'catalog was empty: loaded the built-in sample catalog');
-    }
-  } finally {
-    await client.end();
-  }
-}
-
-/** Retries preparation while the database is unreachable; any other failure is fatal. */
-async function prepareWhenReachable(
-  url: string,
-  config: Config,
-  embedded: boolean,
-  log: Logger,
-  stopped: () => boolean,
-  onUnreachable: () => void,
-): Promise<void> {
-  for (let attempt = 1; !stopped(); attempt++) {
-    try {
-      await prepareDatabase(url, config, embedded, log);
-      return;
-    } catch (err) {
-      if (!isDatabaseUnavailable(err)) throw err;
-      if (attempt === 1) {
-        log.warn({ err: { message: (err as Error).message } }, 'database unreachable: serving 503 until it answers');
-        onUnreachable();
-      }
-      await new Promise((r) => setTimeout(r, 2000));
-    }
-  }
-}
-
 /** The primary: owns the embedded database, prepares the schema, forks and supervises workers. */
 export async function runPrimary(config: Config): Promise<void> {
   const log = createLogger({ level: config.logLevel, base: { role: 'primary' } });
   let embedded: EmbeddedPostgres | undefined;
+  let metrics: ClusterMetrics | undefined;
   let shuttingDown = false;
   process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
   process.on('SIGINT', () => void shutdown('SIGINT', 0));
 
   let databaseUrl = config.databaseUrl;
+  // First, so a taken metrics port fails the start before anything else runs.
+  if (config.metricsPort > 0) {
+    metrics = await startClusterMetrics({ cluster, host: config.metricsHost, port: config.metricsPort, databaseUrl: () => databaseUrl, log });
+  }
   if (databaseUrl === undefined) {
     log.info({ dir: config.embeddedPgDir, port: config.embeddedPgPort }, 'DATABASE_URL unset: starting embedded PostgreSQL');
     embedded = await startEmbeddedPostgres({ dir: config.embeddedPgDir, port: config.embeddedPgPort, database: 'atelier' });
@@ -84,7 +42,9 @@ export async function runPrimary(config: Config): Promise<void> {
   });
   // With a reachable database, serve only once it is migrated; an unreachable one is
   // retried in the background while workers answer 503.
-  await Promise.race([preparing, databaseDown]).catch(() => undefined);
+  // Workers read as the reader role; while the database is unreachable its provisioning is
+  // still to come, so they are given the reader's (derived) credentials up front.
+  const workerDatabaseUrl = (await Promise.race([preparing, databaseDown]).catch(() => undefined)) ?? readerUrl(databaseUrl);
   if (shuttingDown) return;
 
   // Workers accept on the shared socket themselves. With the default round-robin policy the
@@ -94,7 +54,7 @@ export async function runPrimary(config: Config): Promise<void> {
   const startedAt = new Map<number, number>();
   let quickDeaths = 0;
   const fork = (): void => {
-    const worker = cluster.fork({ DATABASE_URL: databaseUrl });
+    const worker = cluster.fork({ DATABASE_URL: workerDatabaseUrl });
     startedAt.set(worker.id, Date.now());
   };
 
@@ -102,6 +62,7 @@ export async function runPrimary(config: Config): Promise<void> {
     const lived = Date.now() - (startedAt.get(worker.id) ?? 0);
     startedAt.delete(worker.id);
     if (shuttingDown) return;
+    metrics?.workerRestarted();
     quickDeaths = lived < HEALTHY_AFTER_MS ? quickDeaths + 1 : 0;
     const delay = restartDelayMs(quickDeaths);
     log.error({ worker: worker.id, code, signal, lived, restartInMs: delay }, 'worker died: replacing it');
@@ -131,6 +92,7 @@ export async function runPrimary(config: Config): Promise<void> {
     }, config.shutdownTimeoutMs);
     await Promise.all(exited);
     clearTimeout(force);
+    await metrics?.close();
     await embedded?.stop().catch((err: unknown) => log.error({ err }, 'embedded PostgreSQL did not stop cleanly'));
     log.info('stopped');
     log.flush(() => process.exit(exitCode));

@@ -6,21 +6,14 @@ import { createDocumentStore } from '../catalog/documents';
 import type { Config } from '../config';
 import { checkCatalogLoaded } from '../db/catalog';
 import { createPool } from '../db/pool';
+import { createReplicatedReads } from '../db/replicas';
 import { listenForCatalogChanges } from '../db/listener';
+import { hardenServer, MAX_HEADER_BYTES } from '../http/limits';
 import { createLogger } from '../logger';
+import { startWorkerMetrics } from '../metrics/worker';
 
 /** Message the primary sends to ask a worker to drain and exit. */
 export const SHUTDOWN_MESSAGE = 'atelier:shutdown';
-
-/** Sets the server's timeouts so slow or idle clients cannot hold sockets forever. */
-export function applyServerTimeouts(server: http.Server): void {
-  // 65 s keep-alive: longer than nginx's upstream keepalive_timeout (60 s), so nginx
-  // always closes first and never reuses a socket the service is closing.
-  server.keepAliveTimeout = 65_000;
-  // Headers must arrive within 10 s and a whole request within 30 s (slowloris).
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-}
 
 /** One HTTP worker: pool, cache, app and server; drains on SIGTERM/SIGINT or the primary's word. */
 export async function runWorker(config: Config): Promise<void> {
@@ -28,44 +21,66 @@ export async function runWorker(config: Config): Promise<void> {
   const log: Logger = createLogger({ level: config.logLevel, base: { worker: workerId } });
   if (config.databaseUrl === undefined) throw new Error('worker started without DATABASE_URL');
 
-  const pool = createPool({
-    connectionString: config.databaseUrl,
+  const poolOptions = {
     max: config.pgPoolMax,
     connectTimeoutMs: config.pgConnectTimeoutMs,
     statementTimeoutMs: config.pgStatementTimeoutMs,
     applicationName: `atelier-products worker ${workerId}`,
     log,
-  });
+  };
+  const pool = createPool({ connectionString: config.databaseUrl, ...poolOptions });
+  // Documents come from DATABASE_REPLICA_URLS in turn (the primary when none is set or up).
+  const reads = createReplicatedReads(pool, config.databaseReplicaUrls, poolOptions);
+  // The primary serves the metrics; with METRICS_PORT=0 nothing could read them.
+  const metrics = config.metricsPort > 0 ? startWorkerMetrics() : undefined;
   const documents = createDocumentStore({
-    pool,
+    pool: reads,
     cacheMaxBytes: config.cacheMaxBytes,
     cacheTtlMs: config.cacheTtlSeconds * 1000,
     notFoundTtlMs: config.cacheNotFoundTtlSeconds * 1000,
+    maxInFlight: config.pgPoolMax + config.pgQueueMax,
+    onFetch: metrics?.observeFetch,
   });
+  metrics?.watchCache(() => documents.cacheStats(), config.cacheMaxBytes);
+  metrics?.watchPool(pool, config.pgPoolMax);
   const listener = listenForCatalogChanges({
     connectionString: config.databaseUrl,
     log,
-    onChange: (version) => {
-      documents.invalidate();
-      log.info({ version }, 'catalog changed: document cache cleared');
-    },
+    // Notices come from the primary: clear once the replicas have replayed the change too.
+    onChange: (version) =>
+      void reads
+        .caughtUp()
+        .catch((err: unknown) => log.warn({ err }, 'could not check replica progress'))
+        .then(() => {
+          documents.invalidate();
+          log.info({ version }, 'catalog changed: document cache cleared');
+        }),
   });
   const app = createApp({
     log,
     documents,
     checkReady: () => checkCatalogLoaded(pool),
     httpMaxAgeSeconds: config.httpMaxAgeSeconds,
+    metrics: metrics?.http,
   });
 
-  const server = http.createServer(app.callback());
-  applyServerTimeouts(server);
-  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, app.callback());
+  hardenServer(server);
 
   let draining = false;
   const drain = (reason: string): void => {
     if (draining) return;
     draining = true;
     log.info({ reason }, 'draining');
+    const finish = (): void =>
+      void Promise.allSettled([listener.close(), pool.end(), reads.end()]).then(async () => {
+        // Every request is answered now: hand over the final counts so none is lost.
+        await metrics?.sendFinal();
+        log.info('worker stopped');
+        log.flush(() => process.exit(0));
+      });
+    // Asked to stop before it ever listened (shutdown during start-up): nothing to drain.
+    if (!server.listening) return finish();
     // Requests still arriving on kept-alive sockets are answered, then their socket closes.
     server.prependListener('request', (_req: http.IncomingMessage, res: http.ServerResponse) => res.setHeader('Connection', 'close'));
     const force = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
@@ -74,10 +89,7 @@ export async function runWorker(config: Config): Promise<void> {
     server.close(() => {
       clearTimeout(force);
       clearInterval(sweep);
-      void Promise.allSettled([listener.close(), pool.end()]).then(() => {
-        log.info('worker stopped');
-        log.flush(() => process.exit(0));
-      });
+      finish();
     });
     server.closeIdleConnections();
   };
@@ -86,4 +98,5 @@ export async function runWorker(config: Config): Promise<void> {
   process.on('message', (msg) => msg === SHUTDOWN_MESSAGE && drain('primary asked'));
   // If the primary dies, its IPC channel closes: a worker never outlives its primary.
   process.on('disconnect', () => drain('primary gone'));
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
 }

@@ -60,3 +60,16 @@ export async function loadSample(client: pg.ClientBase, products: number): Promi
     throw err;
   }
 }
+
+/** Announces a catalog change on CATALOG_CHANNEL; listeners get it when the transaction commits. */
+export async function notifyCatalogChanged(client: pg.ClientBase, version: string): Promise<void> {
+  await client.query('SELECT pg_notify($1, $2)', [CATALOG_CHANNEL, version]);
+}
+
+/** The live catalog's version (its latest catalog_info row), or 0 when none is loaded. */
+export async function catalogVersion(client: pg.ClientBase): Promise<number> {
+  const { rows } = await client.query<{ version: string }>(
+    `SELECT coalesce(max(version), 0) AS version FROM ${CATALOG_SCHEMA}.catalog_info`,
+  );
+  return Number(rows[0]?.version ?? 0);
+}

@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
+import type { RequestObserver } from '../metrics/http';
 
 // An incoming id is honoured only if it is short and plain, so it cannot forge log lines.
 const VALID_ID = /^[\w.:@-]{1,128}$/;
 
 /**
  * Outermost middleware: assigns the request id (echoed as X-Request-Id), sets the headers
- * every response carries, and writes one log line per request when it completes.
+ * every response carries, and writes one log line per request when it completes. With
+ * `metrics`, every request is also reported there (once, with its final status).
  */
-export function requestLog(log: Logger): Middleware {
+export function requestLog(log: Logger, metrics?: RequestObserver): Middleware {
   return async function logRequest(ctx, next) {
     const started = process.hrtime.bigint();
     const incoming = ctx.get('X-Request-Id');
@@ -17,16 +19,20 @@ export function requestLog(log: Logger): Middleware {
     ctx.state.requestId = requestId;
     ctx.set('X-Request-Id', requestId);
     ctx.set('X-Content-Type-Options', 'nosniff');
+    metrics?.started();
     try {
       await next();
     } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = (ctx as { _matchedRoute?: string })._matchedRoute;
+      metrics?.finished(route, ctx.method, ctx.status, seconds);
       if (log.isLevelEnabled('info')) {
         log.info({
           reqId: requestId,
           method: ctx.method,
-          route: (ctx as { _matchedRoute?: string })._matchedRoute ?? null,
+          route: route ?? null,
           status: ctx.status,
-          ms: Number(process.hrtime.bigint() - started) / 1e6,
+          ms: seconds * 1e3,
         });
       }
     }

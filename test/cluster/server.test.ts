@@ -46,6 +46,15 @@ describe('the clustered service as a real process', function () {
     const styles = await fetch(`${server.url}/products/1/styles`);
     expect(styles.status).to.equal(200);
     expect(((await styles.json()) as { product_id: string }).product_id).to.equal('1');
+
+    // Least privilege: the workers' connections use the read-only role, not the owner.
+    const watcher = new pg.Client({ connectionString: db.url });
+    await watcher.connect();
+    const { rows: sessions } = await watcher.query(
+      "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'atelier-products worker%'",
+    );
+    await watcher.end();
+    expect(sessions.map((r: { usename: string }) => r.usename)).to.deep.equal(['atelier_reader']);
   });
 
   it('when a worker is killed, then the primary replaces it and the service keeps answering', async () => {

@@ -1,0 +1,63 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import { isDatabaseUnavailable } from '../http/errors';
+import { isCatalogEmpty, loadSample } from './catalog';
+import { migrate } from './migrate';
+import { provisionReader, READER_ROLE } from './roles';
+
+/**
+ * Migrates the database, provisions the read-only role the workers use, and loads the sample
+ * into an empty embedded catalog. Resolves to the connection string workers should use: the
+ * reader's, or the owner's when the owner may not create roles.
+ */
+export async function prepareDatabase(url: string, config: Config, embedded: boolean, log: Logger): Promise<string> {
+  const client = new pg.Client({
+    connectionString: url,
+    application_name: 'atelier-products migrate',
+    connectionTimeoutMillis: config.pgConnectTimeoutMs,
+  });
+  await client.connect();
+  try {
+    const { applied } = await migrate(client);
+    if (applied.length > 0) log.info({ applied }, 'database migrated');
+    if (embedded && config.sampleProducts > 0 && (await isCatalogEmpty(client))) {
+      const started = Date.now();
+      const products = await loadSample(client, config.sampleProducts);
+      log.info({ products, ms: Date.now() - started }, 'catalog was empty: loaded the built-in sample catalog');
+    }
+    try {
+      return await provisionReader(client, url);
+    } catch (err) {
+      if ((err as { code?: string }).code !== '42501') throw err;
+      log.warn(`the database owner may not create roles: workers connect as the owner (grant CREATEROLE, or create ${READER_ROLE})`);
+      return url;
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** Retries preparation while the database is unreachable; any other failure is fatal. */
+export async function prepareWhenReachable(
+  url: string,
+  config: Config,
+  embedded: boolean,
+  log: Logger,
+  stopped: () => boolean,
+  onUnreachable: () => void,
+): Promise<string | undefined> {
+  for (let attempt = 1; !stopped(); attempt++) {
+    try {
+      return await prepareDatabase(url, config, embedded, log);
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) throw err;
+      if (attempt === 1) {
+        log.warn({ err: { message: (err as Error).message } }, 'database unreachable: serving 503 until it answers');
+        onUnreachable();
+      }
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+  return undefined;
+}

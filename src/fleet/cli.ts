@@ -1,0 +1,67 @@
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../config';
+import { parseFleetArgs, USAGE, UsageError, type FleetCommand } from './args';
+import { startFleet, type Fleet } from './fleet';
+import { sharedNginxDir, writeNginxConfig } from './nginx-config';
+
+const say = (line: string): void => void process.stdout.write(`fleet: ${line}\n`);
+
+/** `npm run fleet`: the fleet runs until SIGINT (Ctrl-C) or SIGTERM, then stops all of it. */
+async function run(args: Extract<FleetCommand, { command: 'run' }>): Promise<void> {
+  const config = loadConfig();
+  let fleet: Fleet | undefined;
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) {
+      say(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    if (fleet === undefined) return say(`${signal}: stopping once started`);
+    say(`${signal}: stopping nginx, then the instances, then the database`);
+    await fleet.stop();
+    say('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  fleet = await startFleet({ config, ...args, say });
+  if (stopping) {
+    await fleet.stop();
+    say('stopped');
+    process.exit(0);
+  }
+  say(`database: ${fleet.database}`);
+  for (const instance of fleet.instances) {
+    say(`instance ${instance.index} ${instance.url} (pid ${instance.pid()}, metrics ${instance.metricsUrl})`);
+  }
+  say(`nginx ${fleet.url} (pid ${fleet.nginxPid}), stub_status ${fleet.statusUrl} (private listener)`);
+  say(`logs: ${path.dirname(fleet.accessLog)}`);
+  say(`ready: ${fleet.url} (nginx, least_conn over ${fleet.instances.length} instances) - try ${fleet.url}/products/1/styles`);
+}
+
+function nginxConfig(args: Extract<FleetCommand, { command: 'nginx-config' }>): void {
+  const conf = writeNginxConfig(path.resolve(args.out), { ...args, sharedDir: sharedNginxDir(), workerProcesses: 'auto' });
+  say(`wrote ${conf} and ${path.join(path.dirname(conf), 'upstream.conf')}`);
+  say(`check: nginx -t -p ${path.dirname(conf)}/ -e stderr -c ${conf}`);
+}
+
+function main(): void {
+  let args: FleetCommand;
+  try {
+    args = parseFleetArgs(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`fleet: ${err.message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const done = args.command === 'run' ? run(args) : Promise.resolve(nginxConfig(args));
+  done.catch((err: unknown) => {
+    const message = err instanceof ConfigError || err instanceof Error ? err.message : String(err);
+    process.stderr.write(`fleet: failed: ${message}\n`);
+    process.exit(1);
+  });
+}
+
+if (require.main === module) main();

@@ -1,0 +1,50 @@
+import pg from 'pg';
+import type { Config } from '../config';
+import { isCatalogEmpty, loadSample } from '../db/catalog';
+import { startEmbeddedPostgres } from '../db/embedded';
+import { migrate } from '../db/migrate';
+
+export interface FleetDatabase {
+  /** What every instance gets as DATABASE_URL. */
+  url: string;
+  /** For people: where the database is, without credentials. */
+  description: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The fleet's database: DATABASE_URL as given (each instance migrates it on start), or ONE
+ * embedded PostgreSQL for all instances, migrated and, when its catalog is empty, loaded
+ * with the built-in sample, exactly as a single `npm start` prepares its own.
+ */
+export async function startFleetDatabase(config: Config, say: (line: string) => void): Promise<FleetDatabase> {
+  if (config.databaseUrl !== undefined) {
+    const { hostname, port, pathname } = new URL(config.databaseUrl);
+    return { url: config.databaseUrl, description: `DATABASE_URL (${hostname}:${port || 5432}${pathname})`, stop: async () => undefined };
+  }
+  say(`DATABASE_URL unset: starting one embedded PostgreSQL for every instance (${config.embeddedPgDir}, port ${config.embeddedPgPort})`);
+  const embedded = await startEmbeddedPostgres({ dir: config.embeddedPgDir, port: config.embeddedPgPort, database: 'atelier' });
+  try {
+    const client = new pg.Client({ connectionString: embedded.url, application_name: 'atelier-products fleet' });
+    await client.connect();
+    try {
+      const { applied } = await migrate(client);
+      if (applied.length > 0) say(`database migrated: ${applied.join(', ')}`);
+      if (config.sampleProducts > 0 && (await isCatalogEmpty(client))) {
+        const started = Date.now();
+        const products = await loadSample(client, config.sampleProducts);
+        say(`catalog was empty: loaded the built-in sample (${products} products, ${Date.now() - started} ms)`);
+      }
+    } finally {
+      await client.end();
+    }
+  } catch (err) {
+    await embedded.stop();
+    throw err;
+  }
+  return {
+    url: embedded.url,
+    description: `embedded PostgreSQL 127.0.0.1:${config.embeddedPgPort} (${config.embeddedPgDir})`,
+    stop: () => embedded.stop(),
+  };
+}

@@ -1,0 +1,62 @@
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Middleware } from 'koa';
+import { AppError } from './errors';
+
+/** Longest request target accepted, in bytes: far above any contract URL (~40 bytes). */
+export const MAX_URL_BYTES = 2048;
+/** Largest header block accepted, in bytes (Node's parser answers 431 above it). */
+export const MAX_HEADER_BYTES = 8192;
+
+/** Rejects oversized request targets before any routing or decoding work. */
+export function limitUrl(): Middleware {
+  return function checkUrl(ctx, next) {
+    if (ctx.url.length > MAX_URL_BYTES) throw new AppError(414, `URL longer than ${MAX_URL_BYTES} bytes`);
+    return next();
+  };
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+};
+
+function endWithJson(socket: Duplex, status: number, extraHeaders = ''): void {
+  const body = JSON.stringify({ error: REASONS[status] });
+  socket.end(
+    `HTTP/1.1 ${status} ${REASONS[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\n${extraHeaders}Connection: close\r\n\r\n${body}`,
+  );
+}
+
+/**
+ * Requests the HTTP parser rejects never reach koa; Node's default answer has no body. This
+ * sends the contract's JSON error instead, then closes the socket.
+ */
+export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable || err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  endWithJson(socket, err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400);
+}
+
+/**
+ * Timeouts that cut slow or idle clients (slowloris) and the JSON answer to malformed requests.
+ * Values match nginx/ (client_header_timeout 10 s; upstream keepalive_timeout 60 s).
+ */
+export function hardenServer(server: http.Server): void {
+  // 65 s keep-alive: longer than nginx's upstream keepalive_timeout (60 s), so nginx always
+  // closes an idle upstream socket first and never reuses one the service is closing.
+  server.keepAliveTimeout = 65_000;
+  // Headers must arrive within 10 s and a whole request within 30 s.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.on('clientError', answerClientError);
+  // CONNECT and protocol upgrades bypass the request handler: without these listeners Node
+  // would drop the socket without an answer.
+  server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => endWithJson(socket, 405, 'Allow: GET, HEAD\r\n'));
+  server.on('upgrade', (_req: http.IncomingMessage, socket: Duplex) => endWithJson(socket, 400));
+}

@@ -1,0 +1,136 @@
+import { Gauge, type Registry } from 'prom-client';
+import type pg from 'pg';
+import { CATALOG_SCHEMA } from '../db/migrate';
+
+/**
+ * Per-file row counts of the load that produced the live catalog live in the table
+ * `<schema>.etl_load_summary`, written by the ETL through `recordEtlSummary` into the
+ * schema it is about to make live, so they swap in with the catalog they describe. While
+ * the live catalog has no such table (built-in sample, test fixtures), no ETL series exist.
+ */
+export const ETL_SUMMARY_TABLE = `${CATALOG_SCHEMA}.etl_load_summary`;
+
+export interface EtlFileRows {
+  file: string;
+  loaded: number;
+  rejected: number;
+  dropped: number;
+}
+
+export interface CatalogState {
+  /** `catalog_info.version` of the newest load; undefined while no catalog is loaded. */
+  version: number | undefined;
+  /** When that load became live, in Unix seconds. */
+  loadedAt: number | undefined;
+  etl: EtlFileRows[];
+}
+
+export interface CatalogReaderOptions {
+  /** The pool to query; undefined while the database is not known yet (embedded one starting). */
+  pool: () => pg.Pool | undefined;
+  /** A result younger than this is reused, so frequent scrapes cost one query per period, in ms. */
+  maxAgeMs: number;
+  /** Longest a scrape waits for the database, in ms; on timeout the previous values are kept. */
+  timeoutMs: number;
+  onError?: (err: unknown) => void;
+}
+
+async function query(db: pg.Pool): Promise<CatalogState> {
+  const info = await db.query<{ version: string; loaded_at: number }>(
+    'SELECT version::text AS version, extract(epoch FROM loaded_at)::float8 AS loaded_at FROM catalog.catalog_info ORDER BY version DESC LIMIT 1',
+  );
+  const row = info.rows[0];
+  const state: CatalogState = { version: row && Number(row.version), loadedAt: row?.loaded_at, etl: [] };
+  const exists = await db.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [ETL_SUMMARY_TABLE]);
+  if (exists.rows[0]?.present) {
+    const etl = await db.query<{ file: string; loaded: string; rejected: string; dropped: string }>(
+      `SELECT file, rows_loaded::text AS loaded, rows_rejected::text AS rejected, rows_dropped::text AS dropped FROM ${ETL_SUMMARY_TABLE} ORDER BY file`,
+    );
+    state.etl = etl.rows.map((r) => ({ file: r.file, loaded: Number(r.loaded), rejected: Number(r.rejected), dropped: Number(r.dropped) }));
+  }
+  return state;
+}
+
+/**
+ * Records a load's per-file counts in `schema` (e.g. the ETL's `catalog_next`), replacing
+ * any earlier ones: the service exports them once that schema is the live catalog. Run it
+ * in the load's transaction, before the swap. `files` may carry more fields (e.g. `read`).
+ */
+export async function recordEtlSummary(client: pg.ClientBase, schema: string, files: readonly EtlFileRows[]): Promise<void> {
+  // A schema name cannot be a query parameter: accept only plain identifiers.
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`not a plain schema name: ${schema}`);
+  const table = `${schema}.etl_load_summary`;
+  await client.query(
+    `CREATE TABLE IF NOT EXISTS ${table} (file text PRIMARY KEY, rows_loaded bigint NOT NULL, rows_rejected bigint NOT NULL, rows_dropped bigint NOT NULL)`,
+  );
+  await client.query(`DELETE FROM ${table}`);
+  await client.query(
+    `INSERT INTO ${table} (file, rows_loaded, rows_rejected, rows_dropped) SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[])`,
+    [files.map((f) => f.file), files.map((f) => f.loaded), files.map((f) => f.rejected), files.map((f) => f.dropped)],
+  );
+}
+
+/** Reads the catalog's state for scrapes: cached, bounded in time, never throwing. */
+export function createCatalogReader(opts: CatalogReaderOptions): () => Promise<CatalogState | undefined> {
+  let last: { state: CatalogState; at: number } | undefined;
+  let inFlight: Promise<void> | undefined;
+
+  const refresh = async (): Promise<void> => {
+    const db = opts.pool();
+    if (db === undefined) return;
+    try {
+      last = { state: await query(db), at: Date.now() };
+    } catch (err) {
+      // Keep serving the previous values; an absent or failing database shows on /readyz.
+      opts.onError?.(err);
+    }
+  };
+
+  return async () => {
+    if (last === undefined || Date.now() - last.at >= opts.maxAgeMs) {
+      inFlight ??= refresh().finally(() => (inFlight = undefined));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([inFlight, new Promise((r) => (timer = setTimeout(r, opts.timeoutMs)))]);
+      clearTimeout(timer);
+    }
+    return last?.state;
+  };
+}
+
+/** The catalog gauges, filled from `read` at each scrape. */
+export function registerCatalogMetrics(registry: Registry, read: () => Promise<CatalogState | undefined>): void {
+  const registers = [registry];
+  new Gauge({
+    name: 'atelier_catalog_version',
+    help: 'Version of the live catalog (catalog_info.version of the newest load); 0 until one is loaded.',
+    registers,
+    async collect() {
+      const state = await read();
+      if (state?.version !== undefined) this.set(state.version);
+    },
+  });
+  new Gauge({
+    name: 'atelier_catalog_loaded_timestamp_seconds',
+    help: 'Unix time at which the live catalog was loaded (last refresh); 0 until one is loaded.',
+    registers,
+    async collect() {
+      const state = await read();
+      if (state?.loadedAt !== undefined) this.set(state.loadedAt);
+    },
+  });
+  new Gauge({
+    name: 'atelier_etl_rows',
+    help: `Rows of each source file in the load that produced the live catalog, by outcome (loaded, rejected, dropped); from ${ETL_SUMMARY_TABLE}.`,
+    labelNames: ['file', 'outcome'] as const,
+    registers,
+    async collect() {
+      const state = await read();
+      this.reset();
+      for (const f of state?.etl ?? []) {
+        this.labels(f.file, 'loaded').set(f.loaded);
+        this.labels(f.file, 'rejected').set(f.rejected);
+        this.labels(f.file, 'dropped').set(f.dropped);
+      }
+    },
+  });
+}

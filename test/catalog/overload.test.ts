@@ -1,0 +1,59 @@
+import { expect } from 'chai';
+import type pg from 'pg';
+import { NOT_FOUND } from '../../src/catalog/cache';
+import { createDocumentStore } from '../../src/catalog/documents';
+import type { ReadPool } from '../../src/db/replicas';
+import { AppError } from '../../src/http/errors';
+
+/** A database stand-in whose reads finish only when released (unit test: no network). */
+function gatedPool(): ReadPool & { release(): void; started: number } {
+  const waiting: Array<() => void> = [];
+  const pool = {
+    started: 0,
+    query<R extends unknown[]>(config: pg.QueryArrayConfig): Promise<pg.QueryArrayResult<R>> {
+      pool.started++;
+      const id = String((config.values ?? [])[0]);
+      return new Promise((resolve) =>
+        waiting.push(() => resolve({ rows: [[`{"id":${id}}`]] } as unknown as pg.QueryArrayResult<R>)),
+      );
+    },
+    release() {
+      for (const w of waiting.splice(0)) w();
+    },
+  };
+  return pool;
+}
+
+describe('document store load shedding (unit)', () => {
+  it('when reads in flight reach the bound, then further misses fail at once with 503 while hits are served', async () => {
+    const pool = gatedPool();
+    const store = createDocumentStore({ pool, cacheMaxBytes: 1e6, cacheTtlMs: 60_000, notFoundTtlMs: 1000, maxInFlight: 2 });
+    const first = store.product('product', 1) as Promise<unknown>;
+    const second = store.product('product', 2) as Promise<unknown>;
+    let shed: unknown;
+    try {
+      await store.product('product', 3);
+    } catch (err) {
+      shed = err;
+    }
+    expect(shed).to.be.instanceOf(AppError);
+    expect((shed as AppError).status).to.equal(503);
+    expect((shed as AppError).headers).to.deep.equal({ 'Retry-After': '1' });
+    expect(pool.started).to.equal(2);
+
+    pool.release();
+    await Promise.all([first, second]);
+    // A hit needs no read: served even while the database is saturated again.
+    const busy = store.product('product', 4);
+    const busy2 = store.product('product', 5);
+    const hit = store.product('product', 1);
+    expect(hit).to.not.be.instanceOf(Promise);
+    expect(hit).to.not.equal(NOT_FOUND);
+    pool.release();
+    await Promise.all([busy, busy2]);
+    // Capacity is back once reads finish.
+    const again = store.product('product', 3);
+    pool.release();
+    expect(await again).to.not.equal(NOT_FOUND);
+  });
+});

@@ -1,0 +1,177 @@
+import { expect } from 'chai';
+import pg from 'pg';
+import pino from 'pino';
+import { createPool } from '../../src/db/pool';
+import { createReadRouter, type ReadRouter } from '../../src/db/replicas';
+import { migrate } from '../../src/db/migrate';
+import { startLoad } from '../fleet/load';
+import { fleetCatalog, fleetPath } from '../fleet/fixture';
+import { pg15Available, startReplicationPair, type ReplicationPair } from '../deploy/pg-replication';
+import { loadCatalog } from '../support/catalog';
+import { startServer, type ServerProcess } from '../support/server-process';
+
+const PRODUCTS = 60;
+const silentLogger = () => pino({ level: 'silent' });
+
+async function sql<R extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<R>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+async function eventually(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const pool = (url: string, name: string): pg.Pool =>
+  createPool({ connectionString: url, max: 4, connectTimeoutMs: 2000, statementTimeoutMs: 5000, applicationName: name, log: silentLogger() });
+
+// Which server answered: a standby says it is in recovery.
+const IN_RECOVERY: pg.QueryArrayConfig = { text: 'SELECT pg_is_in_recovery()', rowMode: 'array' };
+
+describe('read replicas (real PostgreSQL 15 streaming replication)', function () {
+  this.timeout(60_000);
+  let pair: ReplicationPair;
+  let primaryUrl: string;
+  let replicaUrl: string;
+
+  before(async function () {
+    if (!pg15Available()) {
+      if (process.env.CI) throw new Error('PostgreSQL 15 server binaries are required in CI (apt-get install postgresql-15)');
+      console.warn('    /usr/lib/postgresql/15/bin missing (apt-get install postgresql-15): skipping the replica tests');
+      this.skip();
+    }
+    pair = await startReplicationPair();
+    await sql(pair.primary.url(), 'CREATE DATABASE atelier');
+    primaryUrl = pair.primary.url('atelier');
+    replicaUrl = pair.replica.url('atelier');
+    const client = new pg.Client({ connectionString: primaryUrl });
+    await client.connect();
+    await migrate(client);
+    await client.end();
+    await loadCatalog(primaryUrl, fleetCatalog(PRODUCTS));
+    await eventually(
+      async () => (await sql(replicaUrl, 'SELECT 1 FROM pg_database WHERE datname = $1', ['atelier']).catch(() => [])).length > 0 &&
+        (await sql<{ n: number }>(replicaUrl, 'SELECT count(*)::int AS n FROM catalog.catalog_info').catch(() => [{ n: 0 }]))[0]!.n === 1,
+      20_000,
+      'the replica to replay the catalog',
+    );
+  });
+
+  after(async () => {
+    await pair?.destroy();
+  });
+
+  describe('the read router', () => {
+    let primary: pg.Pool;
+    let router: ReadRouter | undefined;
+    afterEach(async () => {
+      await router?.end();
+      await primary?.end();
+      router = undefined;
+    });
+
+    it('when replicas are up, then reads go to them in turn and never to the primary', async () => {
+      primary = pool(primaryUrl, 'test primary');
+      const targets: string[] = [];
+      router = createReadRouter({
+        primary,
+        replicas: [{ name: 'a', pool: pool(replicaUrl, 'test a') }, { name: 'b', pool: pool(replicaUrl, 'test b') }],
+        log: silentLogger(),
+        onRead: (t) => targets.push(t),
+      });
+      for (let i = 0; i < 6; i++) expect((await router.query<[boolean]>(IN_RECOVERY)).rows[0]![0]).to.equal(true);
+      expect(targets).to.deep.equal(['a', 'b', 'a', 'b', 'a', 'b']);
+    });
+
+    it('when a replica is stopped, then reads fall back to the primary, and return to the replica once it is back', async () => {
+      primary = pool(primaryUrl, 'test primary');
+      const targets: string[] = [];
+      router = createReadRouter({ primary, replicas: [{ name: 'r', pool: pool(replicaUrl, 'test r') }], log: silentLogger(), downForMs: 300, onRead: (t) => targets.push(t) });
+      expect((await router.query<[boolean]>(IN_RECOVERY)).rows[0]![0]).to.equal(true);
+      await pair.replica.stop();
+      try {
+        expect((await router.query<[boolean]>(IN_RECOVERY)).rows[0]![0], 'answered by the primary').to.equal(false);
+        expect(router.down()).to.deep.equal(['r']);
+        expect((await router.query<[boolean]>(IN_RECOVERY)).rows[0]![0]).to.equal(false);
+      } finally {
+        await pair.replica.start();
+      }
+      await eventually(async () => (await router!.query<[boolean]>(IN_RECOVERY)).rows[0]![0] === true, 10_000, 'reads to return to the replica');
+      expect(targets.slice(0, 3)).to.deep.equal(['r', 'primary', 'primary']);
+      expect(router.down()).to.deep.equal([]);
+    });
+
+    it('when the catalog changes, then caughtUp() resolves only after the replica replayed the change', async () => {
+      primary = pool(primaryUrl, 'test primary');
+      router = createReadRouter({ primary, replicas: [{ name: 'r', pool: pool(replicaUrl, 'test r') }], log: silentLogger() });
+      await sql(replicaUrl, 'SELECT pg_wal_replay_pause()');
+      try {
+        await sql(primaryUrl, 'CREATE TABLE public.change_marker (id int)');
+        let settled = false;
+        const caughtUp = router.caughtUp(20_000).then(() => (settled = true));
+        await new Promise((r) => setTimeout(r, 300));
+        expect(settled, 'resolved while replay was paused').to.equal(false);
+        await sql(replicaUrl, 'SELECT pg_wal_replay_resume()');
+        await caughtUp;
+        expect(await sql(replicaUrl, "SELECT 1 FROM pg_class WHERE relname = 'change_marker'")).to.have.length(1);
+      } finally {
+        await sql(replicaUrl, 'SELECT pg_wal_replay_resume()').catch(() => undefined);
+      }
+    });
+  });
+
+  describe('the service with DATABASE_REPLICA_URLS', () => {
+    let service: ServerProcess | undefined;
+    after(async () => {
+      await service?.stop();
+      await pair.replica.start().catch(() => undefined);
+    });
+
+    // Pool connections the service's workers hold on a server, by their application_name.
+    const workerConnections = async (url: string, replica: boolean): Promise<number> =>
+      (
+        await sql<{ n: number }>(
+          url,
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = 'atelier'
+             AND application_name LIKE 'atelier-products worker %' AND (application_name LIKE '% replica %') = $1`,
+          [replica],
+        )
+      )[0]!.n;
+
+    it('when the replica is stopped mid-load, then documents are read from the primary without a single error', async () => {
+      service = await startServer({
+        DATABASE_URL: primaryUrl,
+        DATABASE_REPLICA_URLS: replicaUrl,
+        WORKERS: '1',
+        LOG_LEVEL: 'warn',
+        // A 1 KiB cache holds almost nothing: nearly every request reads the database.
+        CACHE_MAX_BYTES: '1024',
+      });
+      const load = startLoad({ url: service.url, path: fleetPath(PRODUCTS), concurrency: 8 });
+      await new Promise((r) => setTimeout(r, 1000));
+      const beforeStop = load.snapshot();
+      const replicaConnections = await workerConnections(replicaUrl, true);
+      const primaryConnectionsBefore = await workerConnections(primaryUrl, false);
+      await pair.replica.stop();
+      await new Promise((r) => setTimeout(r, 2000));
+      const result = await load.stop();
+      console.log(`      replica stopped after ${beforeStop.total} requests: ${JSON.stringify(result)}`);
+
+      expect(replicaConnections, 'reads went to the replica while it was up').to.be.greaterThan(0);
+      expect(primaryConnectionsBefore, 'no document read on the primary while the replica was up').to.equal(0);
+      expect(await workerConnections(primaryUrl, false), 'documents read from the primary after the stop').to.be.greaterThan(0);
+      expect(result.total - beforeStop.total, 'requests after the stop').to.be.greaterThan(100);
+      expect(result.timedOut).to.equal(0);
+      expect(result.failed, JSON.stringify(result.reasons)).to.equal(0);
+    });
+  });
+});

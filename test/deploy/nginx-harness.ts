@@ -1,0 +1,110 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { sharedNginxDir, writeNginxConfig } from '../../src/fleet/nginx-config';
+import { findNginx, startNginx, tail, testNginxConfig, type NginxProcess } from '../../src/fleet/nginx';
+import { freePort, waitForOk } from '../../src/fleet/process';
+
+/** A stand-in instance whose answers a test controls, counting what reaches it. */
+export interface Upstream {
+  address: string;
+  /** Requests received, in order. */
+  requests: Array<{ method: string; url: string; headers: http.IncomingHttpHeaders }>;
+  /** Distinct TCP connections nginx opened to it. */
+  connections: number;
+  respond: (req: http.IncomingMessage, res: http.ServerResponse) => void;
+  close(): Promise<void>;
+}
+
+export const json = (status: number, body: unknown) => (_req: http.IncomingMessage, res: http.ServerResponse): void => {
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body));
+};
+
+export async function startUpstream(respond = json(200, { ok: true })): Promise<Upstream> {
+  const upstream: Upstream = { address: '', requests: [], connections: 0, respond, close: async () => undefined };
+  const server = http.createServer((req, res) => {
+    upstream.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+    req.resume();
+    req.on('end', () => upstream.respond(req, res));
+  });
+  server.keepAliveTimeout = 65_000;
+  server.on('connection', () => upstream.connections++);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  upstream.address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  upstream.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return upstream;
+}
+
+export interface Balancer {
+  url: string;
+  statusUrl: string;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+/** Real nginx with the project's configuration (as the fleet renders it) in front of `upstreams`. */
+export async function startBalancer(upstreams: readonly string[], opts: { microcache?: boolean; limitExempt?: string[] } = {}): Promise<Balancer> {
+  const bin = findNginx();
+  if (bin === undefined) throw new Error('nginx not installed');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-nginx-'));
+  const port = await freePort();
+  const statusPort = await freePort();
+  const conf = writeNginxConfig(dir, {
+    sharedDir: sharedNginxDir(),
+    listen: `127.0.0.1:${port}`,
+    statusListen: `127.0.0.1:${statusPort}`,
+    upstreams,
+    microcache: opts.microcache ?? false,
+    limitExempt: opts.limitExempt ?? ['127.0.0.1'],
+    workerProcesses: 1,
+  });
+  await testNginxConfig(bin, dir, conf);
+  const errorLog = path.join(dir, 'logs', 'error.log');
+  const nginx: NginxProcess = startNginx({ bin, prefix: dir, conf, errorLog });
+  let exited = false;
+  void nginx.exited.then(() => (exited = true));
+  const url = `http://127.0.0.1:${port}`;
+  await waitForOk(`${url}/healthz`, 10_000, () => (exited ? `nginx exited: ${tail(errorLog)}` : undefined));
+  return {
+    url,
+    statusUrl: `http://127.0.0.1:${statusPort}/stub_status`,
+    dir,
+    async stop() {
+      await nginx.stop(2_000);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Mocha skips when nginx is missing on a developer machine; CI must have it. */
+export function requireNginx(ctx: Mocha.Context): void {
+  if (findNginx() !== undefined) return;
+  if (process.env.CI) throw new Error('nginx is required in CI (apt-get install nginx)');
+  console.warn('    nginx not installed (apt-get install nginx): skipping');
+  ctx.skip();
+}
+
+/** One request without keep-alive from `localAddress`; the whole body as text. */
+export function request(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; localAddress?: string } = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: opts.method ?? 'GET', headers: opts.headers ?? {}, agent: false, ...(opts.localAddress && { localAddress: opts.localAddress }) }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.setTimeout(15_000, () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -1,0 +1,94 @@
+import { expect } from 'chai';
+import net from 'node:net';
+import pg from 'pg';
+import { Registry } from 'prom-client';
+import { createCatalogReader, recordEtlSummary, registerCatalogMetrics } from '../../src/metrics/catalog-metrics';
+import { FIXTURE } from '../http/fixture';
+import { loadCatalog } from '../support/catalog';
+import { createTestDatabase, freePort, type TestDatabase } from '../support/postgres';
+import { parseExposition, value } from './scrape';
+
+describe('catalog and ETL metrics from the database', function () {
+  this.timeout(20_000);
+  let db: TestDatabase;
+  let pool: pg.Pool;
+
+  before(async () => {
+    db = await createTestDatabase();
+    await loadCatalog(db.url, FIXTURE, 4);
+    pool = new pg.Pool({ connectionString: db.url, max: 1 });
+  });
+  after(async () => {
+    await pool.end();
+    await db.drop();
+  });
+
+  it('when the live catalog has no ETL summary, then version and load time are exported and no ETL series', async () => {
+    const registry = new Registry();
+    registerCatalogMetrics(registry, createCatalogReader({ pool: () => pool, maxAgeMs: 0, timeoutMs: 5_000 }));
+    const s = parseExposition(await registry.metrics());
+    const { rows } = await pool.query<{ at: number }>('SELECT extract(epoch FROM loaded_at)::float8 AS at FROM catalog.catalog_info');
+    expect(value(s, 'atelier_catalog_version')).to.equal(4);
+    expect(value(s, 'atelier_catalog_loaded_timestamp_seconds')).to.equal(rows[0]!.at);
+    expect(s.filter((x) => x.name === 'atelier_etl_rows')).to.deep.equal([]);
+  });
+
+  it('when a load records its summary twice, then the second replaces the first, file by file and outcome by outcome', async () => {
+    const client = await pool.connect();
+    try {
+      await recordEtlSummary(client, 'catalog', [{ file: 'skus.csv', loaded: 1, rejected: 1, dropped: 1 }]);
+      await recordEtlSummary(client, 'catalog', [
+        { file: 'product.csv', loaded: 1_000_011, rejected: 2, dropped: 0 },
+        { file: 'related.csv', loaded: 4_508_000, rejected: 5, dropped: 258 },
+      ]);
+    } finally {
+      client.release();
+    }
+    const registry = new Registry();
+    registerCatalogMetrics(registry, createCatalogReader({ pool: () => pool, maxAgeMs: 0, timeoutMs: 5_000 }));
+    const etl = parseExposition(await registry.metrics()).filter((x) => x.name === 'atelier_etl_rows');
+    expect(etl.map((x) => `${x.labels.file} ${x.labels.outcome} ${x.value}`).sort()).to.deep.equal([
+      'product.csv dropped 0',
+      'product.csv loaded 1000011',
+      'product.csv rejected 2',
+      'related.csv dropped 258',
+      'related.csv loaded 4508000',
+      'related.csv rejected 5',
+    ]);
+  });
+
+  it('when a schema name is not a plain identifier, then nothing is written', async () => {
+    const client = await pool.connect();
+    try {
+      let error: unknown;
+      await recordEtlSummary(client, 'catalog; DROP TABLE x', []).catch((e: unknown) => (error = e));
+      expect(String(error)).to.contain('not a plain schema name');
+    } finally {
+      client.release();
+    }
+  });
+
+  it('when reads come faster than the cache period, then the database is asked once per period', async () => {
+    const read = createCatalogReader({ pool: () => pool, maxAgeMs: 60_000, timeoutMs: 5_000 });
+    expect((await read())?.version).to.equal(4);
+    await pool.query("INSERT INTO catalog.catalog_info (version, source) VALUES (5, 'next')");
+    expect((await read())?.version).to.equal(4);
+    expect((await createCatalogReader({ pool: () => pool, maxAgeMs: 0, timeoutMs: 5_000 })())?.version).to.equal(5);
+  });
+
+  it('when the database accepts connections but never answers, then a read gives up at its timeout instead of hanging', async () => {
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => void sockets.push(socket));
+    const port = await freePort();
+    await new Promise<void>((r) => silent.listen(port, '127.0.0.1', r));
+    const deadPool = new pg.Pool({ connectionString: `postgres://x@127.0.0.1:${port}/x`, max: 1, connectionTimeoutMillis: 1_000 });
+    try {
+      const read = createCatalogReader({ pool: () => deadPool, maxAgeMs: 0, timeoutMs: 100 });
+      expect(await read()).to.equal(undefined);
+    } finally {
+      await deadPool.end().catch(() => undefined);
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
+  });
+});
