@@ -4,7 +4,7 @@
  * files, measured in the same run with the same generator.
  *
  * Options: --duration S (per run), --rounds N, --connections C, --threads T, --paths N,
- * --scenarios hot,cold,listing, --json FILE.
+ * --scenarios hot,cold,listing,overload, --json FILE.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -41,7 +41,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string' },
     threads: { type: 'string' },
     paths: { type: 'string' },
-    scenarios: { type: 'string', default: 'hot,cold,listing' },
+    scenarios: { type: 'string', default: 'hot,cold,listing,overload' },
     json: { type: 'string' },
   },
 });
@@ -68,10 +68,10 @@ function writePaths(file: string, draw: () => PlannedRequest[], n: number): stri
 }
 
 /** One wrk run against `service`, with the CPU the service's processes used meanwhile. */
-async function measure(url: string, pathsFile: string, pids: () => number[], connections = opt.connections) {
+async function measure(url: string, pathsFile: string, pids: () => number[], connections = opt.connections, countStatuses = false) {
   const before = cpuSeconds(pids());
   const started = Date.now();
-  const result = await runWrk({ url, pathsFile, connections, threads: opt.threads, durationSeconds: opt.duration });
+  const result = await runWrk({ url, pathsFile, connections, threads: opt.threads, durationSeconds: opt.duration, countStatuses });
   const serverCores = (cpuSeconds(pids()) - before) / ((Date.now() - started) / 1000);
   return { ...result, serverCores };
 }
@@ -208,6 +208,41 @@ async function main(): Promise<void> {
           pass: latencyRatio <= scenarioFile.bench.targets.deepListingLatencyRatio!,
         }),
       );
+    }
+
+    if (opt.scenarios.has('overload')) {
+      // Every request reads the database (no cache) through a small pool and queue, so the
+      // database-read bound is reached: once at a load it can carry, once with twice as many
+      // connections as the bound can hold, once back at the first load.
+      const poolMax = 2;
+      const queueMax = 6;
+      const bound = workers * (poolMax + queueMax);
+      const service = await startService(
+        { ...common, CACHE_MAX_BYTES: '1024', PG_POOL_MAX: String(poolMax), PG_QUEUE_MAX: String(queueMax) },
+        path.join(dir, 'service-overload.log'),
+      );
+      cleanups.push(service.stop);
+      const overloadFile = path.join(dir, 'overload.paths');
+      writePaths(overloadFile, uniformPageViews(shape, mulberry32(7)), opt.paths);
+      const carried = Math.max(1, Math.floor(bound / 2));
+      const phases: Array<[string, number]> = [
+        [`overload: before, ${carried} connections`, carried],
+        [`overload: ${2 * bound} connections (2× the ${bound} reads in flight it holds)`, 2 * bound],
+        [`overload: after, ${carried} connections`, carried],
+      ];
+      const results: Measured[] = [];
+      for (const [name, connections] of phases) {
+        const m = await measure(service.url, overloadFile, service.pids, connections, true);
+        results.push(m);
+        const others = Object.keys(m.statuses ?? {}).filter((code) => code !== '200' && code !== '503');
+        rowsOut.push(summarise(name, [m], { statuses: m.statuses, pass: others.length === 0 }));
+      }
+      await service.stop();
+      const [before, over, after] = results as [Measured, Measured, Measured];
+      const last = rowsOut[rowsOut.length - 1]!;
+      last.ratio = after.rps / before.rps;
+      last.target = 'only 200/503 under overload; after ≥ 0.8× before';
+      last.pass = last.pass! && after.rps >= 0.8 * before.rps && (over.statuses?.['503'] ?? 0) >= 0;
     }
 
     const report = formatReport(rowsOut, {

@@ -1,8 +1,8 @@
 -- wrk script for the bench runner: cycles through a file of request paths (one per line),
 -- each thread starting at its own offset, and prints one JSON summary line at the end.
 -- Requests are formatted once at start-up so the generator spends no time building them.
-local threads = {}
-local counter = 0
+threads = {}
+local counter = 0 -- setup() runs in the main Lua state; threads is read by done()
 
 function setup(thread)
   counter = counter + 1

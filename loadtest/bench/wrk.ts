@@ -7,6 +7,8 @@ export interface WrkOptions {
   connections: number;
   threads: number;
   durationSeconds: number;
+  /** Also tally response statuses (costs the generator a Lua call per response). */
+  countStatuses?: boolean;
 }
 
 export interface WrkResult {
@@ -22,9 +24,12 @@ export interface WrkResult {
   non2xx: number;
   /** CPU the load generator used, in cores (1.0 = one core busy for the whole run). */
   generatorCores: number;
+  /** Responses per status code, when `countStatuses` was asked for. */
+  statuses?: Record<string, number>;
 }
 
 const SCRIPT = path.join(__dirname, 'paths.lua');
+const STATUS_SCRIPT = path.join(__dirname, 'statuses.lua');
 
 /**
  * Runs Debian's wrk (C, event loop per thread: far cheaper per request than a Node generator)
@@ -34,7 +39,7 @@ const SCRIPT = path.join(__dirname, 'paths.lua');
 export function runWrk(opts: WrkOptions): Promise<WrkResult> {
   const args = [
     '-t', String(opts.threads), '-c', String(opts.connections), '-d', `${opts.durationSeconds}s`,
-    '--timeout', '5s', '-s', SCRIPT, opts.url, '--', opts.pathsFile,
+    '--timeout', '5s', '-s', opts.countStatuses ? STATUS_SCRIPT : SCRIPT, opts.url, '--', opts.pathsFile,
   ];
   const quoted = args.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
   return new Promise((resolve, reject) => {
@@ -57,6 +62,8 @@ export function runWrk(opts: WrkOptions): Promise<WrkResult> {
       const children = timesLines[timesLines.length - 1]?.split(' ') ?? [];
       const cpu = children.reduce((sum, s) => sum + seconds(s), 0);
       const n = (k: string): number => j[k] ?? 0;
+      const statusLine = out.split('\n').find((l) => l.startsWith('WRK_STATUSES '));
+      const statuses = statusLine ? (JSON.parse(statusLine.slice('WRK_STATUSES '.length)) as Record<string, number>) : undefined;
       const durationS = n('durationUs') / 1e6;
       resolve({
         requests: n('requests'),
@@ -68,6 +75,7 @@ export function runWrk(opts: WrkOptions): Promise<WrkResult> {
         socketErrors: n('connect') + n('read') + n('write') + n('timeout'),
         non2xx: n('status'),
         generatorCores: cpu / durationS,
+        statuses,
       });
     });
   });

@@ -31,13 +31,22 @@ describe('bench runner smoke (wrk, nginx, the built service; a few seconds)', fu
     const code = await new Promise<number | null>((r) => child.on('close', r));
     expect(code, err).to.equal(0);
     const rows = out.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| scenario'));
-    expect(rows.map((r) => r.split('|')[1]!.trim().split(':')[0])).to.deep.equal(['baseline', 'hot', 'cold', 'listing', 'listing']);
+    expect(rows.map((r) => r.split('|')[1]!.trim().split(':')[0])).to.deep.equal([
+      'baseline', 'hot', 'cold', 'listing', 'listing', 'overload', 'overload', 'overload',
+    ]);
     for (const row of rows) {
       const cells = row.split('|').map((c) => c.trim());
       expect(Number(cells[2]), row).to.be.greaterThan(0); // req/s
-      expect(cells[7], `errors in ${row}`).to.equal('0');
-      expect(cells[8], `non-2xx in ${row}`).to.equal('0');
+      expect(cells[7], `socket errors in ${row}`).to.equal('0');
       expect(Number(cells[9]), row).to.be.greaterThan(0); // requests
+      // Overload may answer 503 (and says which statuses it saw); nothing else may fail.
+      if (!cells[1]!.startsWith('overload')) expect(cells[8], `non-2xx in ${row}`).to.equal('0');
+    }
+    const tallies = out.split('\n').filter((l) => l.startsWith('- overload'));
+    expect(tallies).to.have.length(3);
+    for (const line of tallies) {
+      const statuses = JSON.parse(line.slice(line.indexOf('{'))) as Record<string, number>;
+      expect(Object.keys(statuses).filter((code) => code !== '200' && code !== '503'), line).to.deep.equal([]);
     }
   });
 });
