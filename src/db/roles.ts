@@ -28,6 +28,25 @@ export function readerUrl(ownerUrl: string): string {
  */
 export async function provisionReader(owner: pg.ClientBase, ownerUrl: string): Promise<string> {
   const password = readerPassword(ownerUrl);
+  // One transaction: the role never exists without its grants (a worker logging in between
+  // would get "permission denied"), and the lock serialises instances starting together,
+  // which would otherwise race to CREATE the same role.
+  await owner.query('BEGIN');
+  try {
+    await owner.query('SELECT pg_advisory_xact_lock($1)', [READER_LOCK]);
+    await grantReader(owner, password);
+    await owner.query('COMMIT');
+  } catch (err) {
+    await owner.query('ROLLBACK');
+    throw err;
+  }
+  return readerUrl(ownerUrl);
+}
+
+// Arbitrary constant shared by every instance (distinct from the migration lock).
+const READER_LOCK = 7_301_989;
+
+async function grantReader(owner: pg.ClientBase, password: string): Promise<void> {
   // Identifiers and a password literal cannot be bound parameters in DDL; the role name is a
   // constant and the password is base64url (no quotes), and format() quotes it regardless.
   const { rows } = await owner.query<{ exists: boolean }>('SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AS exists', [READER_ROLE]);
@@ -43,5 +62,4 @@ export async function provisionReader(owner: pg.ClientBase, ownerUrl: string): P
   await owner.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${CATALOG_SCHEMA} TO ${READER_ROLE}`);
   await owner.query(`ALTER DEFAULT PRIVILEGES GRANT USAGE ON SCHEMAS TO ${READER_ROLE}`);
   await owner.query(`ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO ${READER_ROLE}`);
-  return readerUrl(ownerUrl);
 }

@@ -30,10 +30,20 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return UNAVAILABLE_MESSAGES.test(err.message);
 }
 
+// The server answers but will not let this connection in (yet): bad credentials (class 28)
+// or no such database (3D000). Workers hit this while the database is arriving, before the
+// primary has created the reader role they log in as: to a client that is a 503, not a
+// bug. Kept out of isDatabaseUnavailable so the primary still stops on a wrong DATABASE_URL
+// password instead of retrying it forever.
+function isConnectionRejected(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Error && typeof code === 'string' && (code.startsWith('28') || code === '3D000');
+}
+
 /** Converts any error into the status and client-safe message of the contract. */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
-  if (isDatabaseUnavailable(err)) {
+  if (isDatabaseUnavailable(err) || isConnectionRejected(err)) {
     return new AppError(503, 'Service temporarily unavailable', { 'Retry-After': '1' }, { cause: err });
   }
   if (err instanceof URIError) return new AppError(400, 'Malformed URL');

@@ -1,0 +1,127 @@
+import { expect } from 'chai';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded';
+import { READER_ROLE } from '../../src/db/roles';
+import { FIXTURE } from '../http/fixture';
+import { loadCatalog } from '../support/catalog';
+import { freePort } from '../support/postgres';
+import { startServer, type ServerProcess } from '../support/server-process';
+import { childPids, waitUntil } from './observe';
+
+async function scalar<T>(url: string, sql: string): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query({ text: sql, rowMode: 'array' })).rows[0]?.[0] as T;
+  } finally {
+    await client.end();
+  }
+}
+
+async function expectUnavailable(url: string, expected: string): Promise<void> {
+  const res = await fetch(url);
+  expect(res.status, url).to.equal(503);
+  expect(res.headers.get('retry-after'), url).to.equal('1');
+  expect(res.headers.get('content-type'), url).to.equal('application/json; charset=utf-8');
+  expect(await res.json(), url).to.deep.equal({ error: expected });
+}
+
+/**
+ * The service starts while nothing listens on DATABASE_URL's port. Its primary keeps retrying
+ * preparation (migrate, provision the reader role) every 2 s; the workers were forked up
+ * front with the reader role's derived credentials, before that role existed.
+ */
+describe('reliability: the database is down when the service starts', function () {
+  this.timeout(90_000);
+  let dir: string;
+  let pgPort: number;
+  let ownerUrl: string;
+  let embedded: EmbeddedPostgres | undefined;
+  let server: ServerProcess | undefined;
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-pg-late-'));
+    fs.chmodSync(dir, 0o755);
+    pgPort = await freePort();
+    // Created once and stopped, only to learn the generated owner password for DATABASE_URL.
+    const init = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), port: pgPort, database: 'atelier' });
+    ownerUrl = init.url;
+    await init.stop();
+  });
+
+  after(async () => {
+    await server?.stop();
+    await embedded?.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('when nothing listens on the database port, then it starts, /readyz and documents answer 503 JSON with Retry-After', async () => {
+    server = await startServer({ DATABASE_URL: ownerUrl, WORKERS: '2', PG_CONNECT_TIMEOUT_MS: '1000', SHUTDOWN_TIMEOUT_MS: '3000' });
+    await waitUntil(async () => (await childPids(server!.child.pid!)).length === 2, 10_000, 'two workers');
+    expect((await fetch(`${server.url}/healthz`)).status).to.equal(200);
+    await expectUnavailable(`${server.url}/readyz`, 'Not ready');
+    for (const p of ['/products/1', '/products/1/styles', '/products/1/related', '/products?page=1&count=5']) {
+      await expectUnavailable(server.url + p, 'Service temporarily unavailable');
+    }
+    // Logs are flushed at least once a second.
+    await waitUntil(() => /database unreachable: serving 503 until it answers/.test(server!.output()), 5_000, 'the outage is logged');
+  });
+
+  it('when the database arrives, then the primary migrates it and provisions the reader, and the workers serve a loaded catalog as that reader', async () => {
+    const service = server!;
+    const workers = await childPids(service.child.pid!);
+    const arrivedAt = Date.now();
+    // Asked throughout the arrival: before the primary has migrated and provisioned the reader,
+    // the workers' connections are refused or rejected (no such role yet): still a 503, never a 500.
+    const statuses = new Map<number, number>();
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const res = await fetch(`${service.url}/products/3`).catch(() => undefined);
+        if (res) statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        await res?.arrayBuffer();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    try {
+      embedded = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), port: pgPort, database: 'atelier' });
+      // The primary's retry loop (every 2 s) migrates, then creates the reader role.
+      await waitUntil(
+        async () => (await scalar<boolean>(ownerUrl, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${READER_ROLE}') AND to_regclass('catalog.catalog_info') IS NOT NULL`)) === true,
+        15_000,
+        'the service has migrated the database and provisioned the reader',
+      );
+    } finally {
+      watching = false;
+      await watcher;
+    }
+    const preparedAt = Date.now();
+    console.log(`      statuses while the database arrived: ${JSON.stringify(Object.fromEntries(statuses))}`);
+    // 404: migrated, reader provisioned, catalog still empty (the contract's answer then).
+    expect([...statuses.keys()].every((s) => s === 503 || s === 404), JSON.stringify(Object.fromEntries(statuses))).to.equal(true);
+    await loadCatalog(ownerUrl, FIXTURE);
+    await waitUntil(async () => (await fetch(`${service.url}/readyz`)).status === 200, 15_000, '/readyz answers 200');
+    console.log(`      prepared ${preparedAt - arrivedAt} ms after the database arrived; ready ${Date.now() - arrivedAt} ms after`);
+
+    // Fresh connections, so the kernel spreads them over the workers. Not product 3: the watcher
+    // may have left a cached 404 for it (10 s), answered while the catalog was still empty.
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(`${service.url}/products/${i % 2 === 0 ? 1 : 2}`, { headers: { Connection: 'close' } });
+      expect(res.status).to.equal(200);
+      expect(((await res.json()) as { id: number }).id).to.equal(i % 2 === 0 ? 1 : 2);
+    }
+    expect((await fetch(`${service.url}/products/1/styles`)).status).to.equal(200);
+    // The workers read as the read-only role whose credentials they were given before it existed.
+    const users = await scalar<string[]>(
+      ownerUrl,
+      "SELECT array_agg(DISTINCT usename::text) FROM pg_stat_activity WHERE application_name LIKE 'atelier-products worker%'",
+    );
+    expect(users).to.deep.equal([READER_ROLE]);
+    // Recovered in place: same workers, none restarted.
+    expect(await childPids(service.child.pid!)).to.have.members(workers);
+    expect(service.output()).to.not.match(/worker died/);
+  });
+});
