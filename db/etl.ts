@@ -1,0 +1,108 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config';
+import { openDatabase } from './etl/database';
+import { EtlError } from './etl/errors';
+import { preflight } from './etl/preflight';
+import { createProgress, formatDuration } from './etl/progress';
+import { balances, formatReconciliation } from './etl/reconcile';
+import { DEFAULT_JOBS, DEFAULT_MAX_REJECT_RATIO, reloadCatalog } from './etl/reload';
+
+const USAGE = `usage: npm run etl -- --dir DIR [--rejects FILE] [--jobs N] [--max-reject-ratio R] [--summary-json FILE]
+  --dir               folder holding product.csv, features.csv, styles.csv, photos.csv, skus.csv, related.csv
+  --rejects           CSV report of rejected records (file,line,reason); default .data/rejects/etl-<time>.csv
+  --jobs              parallel database connections (default ${DEFAULT_JOBS})
+  --max-reject-ratio  refuse the load when a file rejects more than this share of its records (default ${DEFAULT_MAX_REJECT_RATIO})
+  --summary-json      also write counts, timings and peak memory as JSON to this file`;
+
+function numberArg(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v < min || v > max) throw new EtlError(`--${name} must be a number from ${min} to ${max}`);
+  return v;
+}
+
+let reachedDatabase = false;
+
+/** `npm run etl -- --dir D`: loads the CSV export into a new catalog and swaps it in. */
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      dir: { type: 'string' },
+      rejects: { type: 'string' },
+      jobs: { type: 'string' },
+      'max-reject-ratio': { type: 'string' },
+      'summary-json': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (values.dir === undefined) throw new EtlError(`--dir is required\n${USAGE}`);
+  const jobs = numberArg('jobs', values.jobs, DEFAULT_JOBS, 1, 16);
+  const maxRejectRatio = numberArg('max-reject-ratio', values['max-reject-ratio'], DEFAULT_MAX_REJECT_RATIO, 0, 1);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const rejectsPath = path.resolve(values.rejects ?? path.join('.data', 'rejects', `etl-${stamp}.csv`));
+  if (values.rejects === undefined) process.stderr.write(`rejects will be written to ${rejectsPath}\n`);
+
+  const config = loadConfig();
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (++signals > 1) process.exit(130);
+    process.stderr.write(`\n${sig}: stopping the load (again to quit at once)\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  reachedDatabase = true;
+  const sizes = preflight(values.dir);
+  const db = await openDatabase(config);
+  const progress = createProgress({
+    out: process.stderr,
+    tty: process.stderr.isTTY === true,
+    totalBytes: [...sizes.values()].reduce((a, b) => a + b, 0),
+    ...(process.stderr.columns ? { columns: process.stderr.columns } : {}),
+  });
+  try {
+    const result = await reloadCatalog({
+      url: db.url,
+      dir: values.dir,
+      rejectsPath,
+      jobs,
+      maxRejectRatio,
+      progress,
+      log: (line) => progress.log(line),
+      signal: controller.signal,
+    });
+    progress.stop();
+    const peakRss = process.resourceUsage().maxRSS * 1024;
+    process.stdout.write(`${formatReconciliation(result.files)}\n`);
+    const rejected = result.files.reduce((n, c) => n + c.rejected, 0);
+    process.stdout.write(
+      `catalog version ${result.version} loaded in ${formatDuration(result.timings.totalMs)}; ` +
+        `${rejected} rejects written to ${result.rejectsPath}; peak RSS ${(peakRss / 1048576).toFixed(0)} MiB\n`,
+    );
+    if (values['summary-json']) {
+      fs.writeFileSync(values['summary-json'], JSON.stringify({ ...result, peakRssBytes: peakRss }, null, 2));
+    }
+    return result.files.every(balances) ? 0 : 1;
+  } finally {
+    progress.stop();
+    await db.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err);
+    const unchanged = reachedDatabase ? '\nThe live catalog is unchanged.' : '';
+    process.stderr.write(`\netl failed: ${message}${unchanged}\n`);
+    process.exit(1);
+  },
+);

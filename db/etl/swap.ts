@@ -1,0 +1,55 @@
+import type pg from 'pg';
+import { catalogVersion, notifyCatalogChanged } from '../../src/db/catalog';
+import { CATALOG_SCHEMA } from '../../src/db/migrate';
+import { NEXT_SCHEMA, OLD_SCHEMA } from './schema';
+
+// The advisory lock key of src/db/migrate.ts: holding it keeps a service's startup
+// migration from running against a schema while the schemas change names.
+const MIGRATION_LOCK = 7_301_988;
+
+/**
+ * Makes the built catalog live in one transaction: records its version, renames
+ * `catalog` → `catalog_old` and `catalog_next` → `catalog`, moves the migration records
+ * with the schema, and notifies the service (delivered at commit). Readers see either
+ * catalog, never a mix: a query's snapshot and name lookup come before or after the
+ * commit, and the rename invalidates every cached plan, so named statements re-resolve
+ * `catalog.<view>` on their next execution. Returns the new version.
+ */
+export async function swapCatalog(client: pg.ClientBase, source: string): Promise<number> {
+  await client.query('BEGIN');
+  try {
+    // Renames need no lock on the tables; this bounds only the wait for the migration lock.
+    await client.query("SET LOCAL lock_timeout = '60s'");
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    const version = (await catalogVersion(client)) + 1;
+    await client.query(`INSERT INTO ${NEXT_SCHEMA}.catalog_info (version, source) VALUES ($1, $2)`, [version, source]);
+    await client.query(`ALTER SCHEMA ${CATALOG_SCHEMA} RENAME TO ${OLD_SCHEMA}`);
+    await client.query(`ALTER SCHEMA ${NEXT_SCHEMA} RENAME TO ${CATALOG_SCHEMA}`);
+    await client.query('DELETE FROM public.schema_migrations WHERE schema_name = ANY($1)', [
+      [CATALOG_SCHEMA, OLD_SCHEMA],
+    ]);
+    await client.query('UPDATE public.schema_migrations SET schema_name = $1 WHERE schema_name = $2', [
+      CATALOG_SCHEMA,
+      NEXT_SCHEMA,
+    ]);
+    await notifyCatalogChanged(client, String(version));
+    await client.query('COMMIT');
+    return version;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Drops the previous catalog. Waits (up to `lockTimeoutMs` per try) for readers still
+ * inside a query on it; their next query already resolves to the new catalog.
+ */
+export async function dropOldCatalog(client: pg.ClientBase, lockTimeoutMs = 30_000): Promise<void> {
+  await client.query(`SET lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}`);
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${OLD_SCHEMA} CASCADE`);
+  } finally {
+    await client.query('RESET lock_timeout');
+  }
+}

@@ -1,0 +1,55 @@
+import pg from 'pg';
+import { loadConfig } from '../src/config';
+import { catalogVersion, DOCUMENT_VIEWS, notifyCatalogChanged } from '../src/db/catalog';
+import { CATALOG_SCHEMA } from '../src/db/migrate';
+import { openDatabase } from './etl/database';
+import { formatDuration } from './etl/progress';
+import { RELOAD_LOCK } from './etl/reload';
+
+/**
+ * `npm run db:refresh`: rebuilds every document view of the live catalog from its tables
+ * with REFRESH ... CONCURRENTLY (readers keep reading the previous contents, never
+ * blocked), then tells every worker to drop its cached documents.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const db = await openDatabase(config);
+  const client = new pg.Client({ connectionString: db.url, application_name: 'atelier-products refresh' });
+  try {
+    await client.connect();
+    // A reload builds its own views and swaps them in; refreshing the old ones meanwhile is wasted work.
+    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
+      RELOAD_LOCK,
+    ]);
+    if (!rows[0]?.locked) {
+      process.stderr.write('a catalog load is running: waiting for it to finish\n');
+      await client.query('SELECT pg_advisory_lock($1)', [RELOAD_LOCK]);
+    }
+    // The views aggregate whole tables: enough memory to keep the sorts and hashes in RAM.
+    await client.query("SET work_mem = '256MB'");
+    const populated = await client.query<{ matviewname: string; ispopulated: boolean }>(
+      'SELECT matviewname, ispopulated FROM pg_matviews WHERE schemaname = $1',
+      [CATALOG_SCHEMA],
+    );
+    for (const view of DOCUMENT_VIEWS) {
+      const started = Date.now();
+      // CONCURRENTLY needs a populated view; an unpopulated one cannot be read anyway.
+      const concurrently = populated.rows.find((r) => r.matviewname === view)?.ispopulated !== false;
+      await client.query(`REFRESH MATERIALIZED VIEW ${concurrently ? 'CONCURRENTLY ' : ''}${CATALOG_SCHEMA}.${view}`);
+      process.stdout.write(
+        `${view} refreshed${concurrently ? ' concurrently' : ''} in ${formatDuration(Date.now() - started)}\n`,
+      );
+    }
+    const version = await catalogVersion(client);
+    await notifyCatalogChanged(client, String(version));
+    process.stdout.write(`catalog version ${version}: document caches told to clear\n`);
+  } finally {
+    await client.end().catch(() => undefined);
+    await db.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`db:refresh failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

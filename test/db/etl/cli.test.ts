@@ -1,0 +1,168 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import pg from 'pg';
+import { createTestDatabase, type TestDatabase } from '../../support/postgres';
+import { eventually } from '../support/catalog-service';
+import { documentBodies, generateDataset } from '../support/datasets';
+import { EXPECTED_REJECTS, FIXTURE_DIR, readRejects } from './fixture';
+
+const ROOT = path.join(__dirname, '..', '..', '..');
+const KEYS = ['product:1', 'styles:2', 'related:3', 'page:1:100'];
+
+interface Run {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+}
+
+/** `npm run etl -- args` as a child process (through tsx, so no build is needed). */
+function runEtl(args: string[], databaseUrl: string): Run {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'db', 'etl.ts'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout, stderr })),
+  );
+  return { child, done };
+}
+
+async function query(url: string, sql: string): Promise<unknown[][]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query({ text: sql, rowMode: 'array' })).rows as unknown[][];
+  } finally {
+    await client.end();
+  }
+}
+
+describe('npm run etl (command line)', function () {
+  this.timeout(120_000);
+  let db: TestDatabase;
+  let tmp: string;
+  const children: ChildProcess[] = [];
+
+  before(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-etl-cli-'));
+  });
+
+  beforeEach(async () => {
+    db = await createTestDatabase();
+  });
+
+  afterEach(async () => {
+    for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await db?.drop();
+  });
+
+  after(() => {
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('when loading the fixture, then it prints the reconciliation, writes the rejects and exits 0', async () => {
+    const rejects = path.join(tmp, 'cli-rejects.csv');
+    const run = runEtl(['--dir', FIXTURE_DIR, '--rejects', rejects], db.url);
+    children.push(run.child);
+    const { code, stdout, stderr } = await run.done;
+    expect(code, stderr).to.equal(0);
+    expect(stdout).to.include(
+      [
+        'file          read  loaded  rejected  dropped  read = loaded + rejected + dropped',
+        'product.csv     12       6         6        0  ok',
+        'features.csv    13       8         5        0  ok',
+        'styles.csv      13       7         6        0  ok',
+        'photos.csv       9       5         4        0  ok',
+        'skus.csv        13       6         7        0  ok',
+        'related.csv     17       7         7        3  ok',
+        'total           77      39        35        3  ok',
+      ].join('\n'),
+    );
+    expect(stdout).to.match(
+      /catalog version 1 loaded in \d+s; 35 rejects written to .*cli-rejects\.csv; peak RSS \d+ MiB/,
+    );
+    // Not a terminal: plain lines, no cursor control.
+    expect(stderr).to.include('product.csv: 12 read, 6 loaded, 6 rejected, 0 dropped');
+    expect(stderr).to.not.include('\x1b[');
+    expect(readRejects(rejects)).to.deep.equal(EXPECTED_REJECTS);
+  });
+
+  it('when the folder is missing, then it exits 1 saying why and that the live catalog is unchanged', async () => {
+    const run = runEtl(['--dir', path.join(tmp, 'nowhere'), '--rejects', path.join(tmp, 'r.csv')], db.url);
+    children.push(run.child);
+    const { code, stderr } = await run.done;
+    expect(code).to.equal(1);
+    expect(stderr).to.include(
+      `etl failed: ${path.join(tmp, 'nowhere')} is not a directory\nThe live catalog is unchanged.`,
+    );
+  });
+
+  describe('when interrupted in the middle of a load', () => {
+    let big: string;
+    let previous: Map<string, string | undefined>;
+
+    before(async () => {
+      big = path.join(tmp, 'big');
+      await generateDataset(big, 20_000, 3);
+    });
+
+    beforeEach(async () => {
+      const first = runEtl(['--dir', FIXTURE_DIR, '--rejects', path.join(tmp, 'first.csv')], db.url);
+      children.push(first.child);
+      expect((await first.done).code).to.equal(0);
+      previous = await documentBodies(db.url, KEYS);
+    });
+
+    /** Starts loading `big` and resolves once PostgreSQL reports a COPY in progress for it. */
+    async function loadUntilCopying(): Promise<Run> {
+      const run = runEtl(['--dir', big, '--rejects', path.join(tmp, 'big.csv')], db.url);
+      children.push(run.child);
+      await eventually(
+        async () =>
+          Number(
+            (
+              await query(db.url, `SELECT count(*)::int FROM pg_stat_progress_copy WHERE datname = '${db.name}'`)
+            )[0]![0],
+          ) >= 1,
+        'the load is copying rows',
+      );
+      return run;
+    }
+
+    it('when the loader is killed, then the live catalog is untouched and the next load succeeds', async () => {
+      const run = await loadUntilCopying();
+      run.child.kill('SIGKILL');
+      expect((await run.done).code).to.equal(null);
+      expect(await documentBodies(db.url, KEYS)).to.deep.equal(previous);
+      expect(await query(db.url, 'SELECT version FROM catalog.catalog_info')).to.deep.equal([['1']]);
+
+      const again = runEtl(['--dir', FIXTURE_DIR, '--rejects', path.join(tmp, 'again.csv')], db.url);
+      children.push(again.child);
+      const { code, stderr } = await again.done;
+      expect(code, stderr).to.equal(0);
+      expect(await query(db.url, 'SELECT version FROM catalog.catalog_info')).to.deep.equal([['2']]);
+      expect(await query(db.url, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'catalog%'")).to.deep.equal([
+        ['catalog'],
+      ]);
+    });
+
+    it('when the loader gets SIGINT, then it drops the partial catalog and exits 1 with a clear message', async () => {
+      const run = await loadUntilCopying();
+      run.child.kill('SIGINT');
+      const { code, stderr } = await run.done;
+      expect(code).to.equal(1);
+      expect(stderr).to.include('etl failed: interrupted\nThe live catalog is unchanged.');
+      expect(await documentBodies(db.url, KEYS)).to.deep.equal(previous);
+      expect(await query(db.url, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'catalog%'")).to.deep.equal([
+        ['catalog'],
+      ]);
+    });
+  });
+});

@@ -1,0 +1,81 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import pg from 'pg';
+import { reloadCatalog } from '../../db/etl/reload';
+import { createTestDatabase, type TestDatabase } from '../support/postgres';
+import { eventually, startCatalogService, type CatalogService } from './support/catalog-service';
+import { FIXTURE_DIR } from './etl/fixture';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+function runRefresh(databaseUrl: string): {
+  kill(): void;
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+} {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'db', 'refresh.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return {
+    kill: () => void (child.exitCode === null && child.kill('SIGKILL')),
+    done: new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr }))),
+  };
+}
+
+describe('npm run db:refresh', function () {
+  this.timeout(60_000);
+  let db: TestDatabase;
+  let tmp: string;
+  let service: CatalogService;
+  let reader: pg.Client;
+  let run: ReturnType<typeof runRefresh> | undefined;
+
+  before(async () => {
+    db = await createTestDatabase();
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-refresh-'));
+    await reloadCatalog({ url: db.url, dir: FIXTURE_DIR, rejectsPath: path.join(tmp, 'rejects.csv') });
+    service = await startCatalogService(db.url);
+    reader = new pg.Client({ connectionString: db.url });
+    await reader.connect();
+  });
+
+  after(async () => {
+    run?.kill();
+    await reader?.end();
+    await service?.close();
+    await db?.drop();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('when a reader holds the views open, then the refresh still completes, the documents change and workers are told', async () => {
+    const before = await service.get('/products/1');
+    expect(JSON.parse(before.body)).to.include({ name: 'Camo Onesie' });
+    await reader.query("UPDATE catalog.product SET name = 'Camo Onesie II' WHERE id = 1");
+
+    // An open transaction that has read every view holds their AccessShare locks: a plain
+    // REFRESH would wait for it forever, a concurrent one does not.
+    await reader.query('BEGIN');
+    for (const view of ['product_doc', 'product_list_doc', 'styles_doc', 'related_doc']) {
+      await reader.query(`SELECT count(*) FROM catalog.${view}`);
+    }
+    run = runRefresh(db.url);
+    const { code, stdout, stderr } = await run.done;
+    await reader.query('COMMIT');
+    expect(code, stderr).to.equal(0);
+    for (const view of ['product_doc', 'product_list_doc', 'styles_doc', 'related_doc']) {
+      expect(stdout).to.match(new RegExp(`${view} refreshed concurrently in \\d+s`));
+    }
+    expect(stdout).to.include('catalog version 1: document caches told to clear');
+
+    await eventually(() => service.notices.includes('1'), 'the worker got the notice');
+    expect(JSON.parse((await service.get('/products/1')).body)).to.include({ name: 'Camo Onesie II' });
+  });
+});
