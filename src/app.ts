@@ -1,10 +1,9 @@
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { DocumentStore } from './catalog/documents';
-import { AppError, errorHandler } from './http/errors';
-import { limitUrl } from './http/limits';
+import { errorHandler } from './http/errors';
 import { requestLog } from './http/request-log';
-import { createRouter } from './http/routes';
+import { createRouter, unanswered } from './http/routes';
 import type { RequestObserver } from './metrics/http';
 
 export interface AppDeps {
@@ -24,10 +23,7 @@ export function createApp(deps: AppDeps): Koa {
   const router = createRouter(deps);
   app.use(requestLog(deps.log, deps.metrics));
   app.use(errorHandler(deps.log));
-  app.use(limitUrl());
   app.use(router.routes());
-  app.use(() => {
-    throw new AppError(404, 'Not found');
-  });
+  app.use(unanswered);
   return app;
 }

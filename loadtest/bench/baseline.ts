@@ -64,16 +64,19 @@ export async function exportDocuments(db: pg.ClientBase, paths: string[], root: 
 function nginxConf(root: string, dir: string, port: number, workers: number): string {
   return `
 worker_processes ${workers};
+# open_file_cache keeps descriptors open: room for them under this machine's hard limit
+# (20000 here); the cache holds the most used 10000 files, the Zipf head.
+worker_rlimit_nofile 16384;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
 daemon off;
-events { worker_connections 4096; }
+events { worker_connections 8192; }
 http {
   access_log off;
   sendfile on;
   tcp_nopush on;
   keepalive_requests 1000000;
-  open_file_cache max=200000 inactive=60s;
+  open_file_cache max=10000 inactive=60s;
   client_body_temp_path ${dir}/tmp;
   proxy_temp_path ${dir}/tmp;
   fastcgi_temp_path ${dir}/tmp;

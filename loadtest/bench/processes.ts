@@ -48,6 +48,8 @@ export function rssBytes(pid: number): number {
 
 export interface Service {
   url: string;
+  /** Cache misses so far, summed over workers (from the service's Prometheus endpoint). */
+  cacheMisses(): Promise<number>;
   pid: number;
   pids(): number[];
   workerPids(): number[];
@@ -57,9 +59,10 @@ export interface Service {
 /** Runs the built service (dist/src/server.js) with `env`, logging to `logFile`, until ready. */
 export async function startService(env: Record<string, string>, logFile: string): Promise<Service> {
   const port = await freePort();
+  const metricsPort = await freePort();
   const out = fs.openSync(logFile, 'a');
   const child: ChildProcess = spawn(process.execPath, [path.resolve(__dirname, '../../dist/src/server.js')], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), METRICS_PORT: String(await freePort()), ...env },
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), METRICS_PORT: String(metricsPort), ...env },
     stdio: ['ignore', out, out],
   });
   fs.closeSync(out);
@@ -79,6 +82,11 @@ export async function startService(env: Record<string, string>, logFile: string)
   return {
     url,
     pid,
+    async cacheMisses() {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith('atelier_cache_misses_total'));
+      return Number(line?.split(' ').pop() ?? NaN);
+    },
     pids: () => [pid, ...childPids(pid)],
     workerPids: () => childPids(pid),
     stop: () =>

@@ -43,6 +43,17 @@ const PAGE_STATEMENT =
 const PREFIX: Record<DocumentKind, string> = { product: 'p', styles: 's', related: 'r' };
 const KIND_OF_PREFIX: Record<string, DocumentKind> = { p: 'product', s: 'styles', r: 'related' };
 
+/**
+ * The body's UTF-8 bytes in a buffer of their own. Buffer.from() slices small strings out of
+ * shared 8 KiB slabs, and one cached slice keeps its whole slab alive after its neighbours
+ * are evicted: memory would no longer follow the cache's byte budget.
+ */
+function ownBuffer(body: string): Buffer {
+  const buffer = Buffer.allocUnsafeSlow(Buffer.byteLength(body));
+  buffer.write(body);
+  return buffer;
+}
+
 export function createDocumentStore(opts: DocumentStoreOptions): DocumentStore {
   const maxInFlight = opts.maxInFlight ?? Infinity;
   let inFlight = 0;
@@ -55,7 +66,7 @@ export function createDocumentStore(opts: DocumentStoreOptions): DocumentStore {
       const result = await opts.pool.query<[string | null]>({ name: `atelier_${kind}`, text, values, rowMode: 'array' });
       opts.onFetch?.(kind, Number(process.hrtime.bigint() - started) / 1e9);
       const body = result.rows[0]?.[0];
-      return body == null ? undefined : Buffer.from(body);
+      return body == null ? undefined : ownBuffer(body);
     } finally {
       inFlight--;
     }

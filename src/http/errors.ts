@@ -1,6 +1,9 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 
+/** Longest request target accepted, in bytes: far above any contract URL (~40 bytes). */
+export const MAX_URL_BYTES = 2048;
+
 /**
  * The service's one error type. `status` < 500: `message` is for the client.
  * `status` >= 500: the client gets a generic message and the cause is only logged.
@@ -60,6 +63,8 @@ export function toAppError(err: unknown): AppError {
 export function errorHandler(log: Logger): Middleware {
   return async function handleErrors(ctx, next) {
     try {
+      // Checked here rather than in a middleware of its own: one fewer async step per request.
+      if (ctx.url.length > MAX_URL_BYTES) throw new AppError(414, `URL longer than ${MAX_URL_BYTES} bytes`);
       await next();
     } catch (caught) {
       const err = toAppError(caught);

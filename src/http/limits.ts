@@ -1,20 +1,8 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Middleware } from 'koa';
-import { AppError } from './errors';
 
-/** Longest request target accepted, in bytes: far above any contract URL (~40 bytes). */
-export const MAX_URL_BYTES = 2048;
 /** Largest header block accepted, in bytes (Node's parser answers 431 above it). */
 export const MAX_HEADER_BYTES = 8192;
-
-/** Rejects oversized request targets before any routing or decoding work. */
-export function limitUrl(): Middleware {
-  return function checkUrl(ctx, next) {
-    if (ctx.url.length > MAX_URL_BYTES) throw new AppError(414, `URL longer than ${MAX_URL_BYTES} bytes`);
-    return next();
-  };
-}
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request',

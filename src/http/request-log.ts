@@ -12,6 +12,21 @@ const VALID_ID = /^[\w.:@-]{1,128}$/;
  * `metrics`, every request is also reported there (once, with its final status).
  */
 export function requestLog(log: Logger, metrics?: RequestObserver): Middleware {
+  // One child logger per (method, route template) seen: pino serialises a child's bindings
+  // once, so a request line only formats what differs per request. Only GET/HEAD on matched
+  // routes are cached, which bounds the map at 2 × the route count.
+  const children = new Map<string, Logger>();
+  const lineLogger = (method: string, route: string | undefined): Logger => {
+    if (route === undefined || (method !== 'GET' && method !== 'HEAD')) return log.child({ method, route: route ?? null });
+    const key = method + route;
+    let child = children.get(key);
+    if (child === undefined) {
+      child = log.child({ method, route });
+      children.set(key, child);
+    }
+    return child;
+  };
+
   return async function logRequest(ctx, next) {
     const started = process.hrtime.bigint();
     const incoming = ctx.get('X-Request-Id');
@@ -27,13 +42,7 @@ export function requestLog(log: Logger, metrics?: RequestObserver): Middleware {
       const route = (ctx as { _matchedRoute?: string })._matchedRoute;
       metrics?.finished(route, ctx.method, ctx.status, seconds);
       if (log.isLevelEnabled('info')) {
-        log.info({
-          reqId: requestId,
-          method: ctx.method,
-          route: route ?? null,
-          status: ctx.status,
-          ms: seconds * 1e3,
-        });
+        lineLogger(ctx.method, route).info({ reqId: requestId, status: ctx.status, ms: seconds * 1e3 });
       }
     }
   };
