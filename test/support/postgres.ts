@@ -1,10 +1,12 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded';
 import { migrate } from '../../src/db/migrate';
+import { freePort } from '../../src/fleet/process';
+
+export { freePort };
 
 /**
  * One PostgreSQL server for the whole test run: TEST_DATABASE_URL's server when set,
@@ -13,16 +15,6 @@ import { migrate } from '../../src/db/migrate';
  */
 let server: Promise<{ adminUrl: string; embedded?: EmbeddedPostgres }> | undefined;
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function startServer(): Promise<{ adminUrl: string; embedded?: EmbeddedPostgres }> {
   const external = process.env.TEST_DATABASE_URL;
