@@ -8,7 +8,7 @@ import pino from 'pino';
 import { loadConfig } from '../src/config';
 import { listenForCatalogChanges } from '../src/db/listener';
 import { bareCopy } from './etl/bare-copy';
-import { openDatabase } from './etl/database';
+import { openDatabase } from '../src/db/embedded';
 import { formatBytes, formatCount } from './etl/progress';
 import { createProgress } from './etl/progress';
 import { formatReconciliation } from './etl/reconcile';

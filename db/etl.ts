@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config';
-import { openDatabase } from './etl/database';
+import { openDatabase } from '../src/db/embedded';
 import { EtlError } from './etl/errors';
 import { preflight } from './etl/preflight';
 import { createProgress, formatDuration } from './etl/progress';

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { loadConfig } from '../src/config';
 import { catalogVersion, DOCUMENT_VIEWS, notifyCatalogChanged } from '../src/db/catalog';
 import { CATALOG_SCHEMA } from '../src/db/migrate';
-import { openDatabase } from './etl/database';
+import { openDatabase } from '../src/db/embedded';
 import { formatDuration } from './etl/progress';
 import { RELOAD_LOCK } from './etl/reload';
 

@@ -1,11 +1,7 @@
 import type pg from 'pg';
 import { catalogVersion, notifyCatalogChanged } from '../../src/db/catalog';
-import { CATALOG_SCHEMA } from '../../src/db/migrate';
+import { CATALOG_SCHEMA, MIGRATION_LOCK } from '../../src/db/migrate';
 import { NEXT_SCHEMA, OLD_SCHEMA } from './schema';
-
-// The advisory lock key of src/db/migrate.ts: holding it keeps a service's startup
-// migration from running against a schema while the schemas change names.
-const MIGRATION_LOCK = 7_301_988;
 
 /**
  * Makes the built catalog live in one transaction: records its version, renames
@@ -18,7 +14,8 @@ const MIGRATION_LOCK = 7_301_988;
 export async function swapCatalog(client: pg.ClientBase, source: string): Promise<number> {
   await client.query('BEGIN');
   try {
-    // Renames need no lock on the tables; this bounds only the wait for the migration lock.
+    // Renames need no lock on the tables; this bounds only the wait for the migration lock,
+    // which keeps a starting service's migration off a schema while the schemas change names.
     await client.query("SET LOCAL lock_timeout = '60s'");
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     const version = (await catalogVersion(client)) + 1;

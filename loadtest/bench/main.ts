@@ -12,7 +12,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { loadConfig } from '../../src/config';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded';
+import { openDatabase } from '../../src/db/embedded';
 import { mulberry32, pageViews, uniformPageViews, type CatalogShape, type PlannedRequest, type TrafficMix } from '../lib/traffic';
 import { exportDocuments, startStaticBaseline } from './baseline';
 import { cpuSeconds, freePort, rssBytes, startService, type Service } from './processes';
@@ -96,12 +96,8 @@ function summarise(name: string, runs: Measured[], extra: Partial<Row> = {}): Ro
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  let embedded: EmbeddedPostgres | undefined;
-  let databaseUrl = config.databaseUrl;
-  if (databaseUrl === undefined) {
-    embedded = await startEmbeddedPostgres({ dir: config.embeddedPgDir, port: config.embeddedPgPort, database: 'atelier' });
-    databaseUrl = embedded.url;
-  }
+  const database = await openDatabase(config);
+  const databaseUrl = database.url;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-bench-'));
   // nginx workers run as an unprivileged user and must read the exported bodies.
   fs.chmodSync(dir, 0o755);
@@ -270,7 +266,7 @@ async function main(): Promise<void> {
   } finally {
     for (const stop of cleanups.reverse()) await stop().catch(() => undefined);
     await db.end().catch(() => undefined);
-    await embedded?.stop();
+    await database.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -8,7 +8,7 @@ export interface Document {
   readonly etag: string;
 }
 
-/** Cached answer "this id is not in the catalog". */
+/** Cached answer "this id is not in the catalog": stored in the LRU as it is. */
 export const NOT_FOUND: unique symbol = Symbol('not found');
 export type CacheEntry = Document | typeof NOT_FOUND;
 
@@ -58,7 +58,7 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
   // Bumped by clear(): a load that started before it must not repopulate the cache.
   let generation = 0;
 
-  const lru = new LRUCache<string, Document | { missing: true }, number>({
+  const lru = new LRUCache<string, CacheEntry, number>({
     maxSize: opts.maxBytes,
     ttl: opts.ttlMs,
     // Expired entries are dropped on access; no timers per entry.
@@ -68,7 +68,7 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
     // check below keeps it out of the cache) instead of an AbortError.
     ignoreFetchAbort: true,
     sizeCalculation: (value, key) =>
-      'body' in value ? value.body.length + key.length * 2 + ENTRY_OVERHEAD_BYTES : NOT_FOUND_SIZE,
+      value === NOT_FOUND ? NOT_FOUND_SIZE : value.body.length + key.length * 2 + ENTRY_OVERHEAD_BYTES,
     dispose: (_value, _key, reason) => {
       if (reason === 'evict') counters.evictions++;
     },
@@ -80,24 +80,22 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
       }
       if (body === undefined) {
         options.ttl = Math.min(options.ttl ?? opts.notFoundTtlMs, opts.notFoundTtlMs);
-        return { missing: true };
+        return NOT_FOUND;
       }
       return { body, etag: etagOf(body) };
     },
   });
-
-  const unwrap = (value: Document | { missing: true } | undefined): CacheEntry =>
-    value === undefined || !('body' in value) ? NOT_FOUND : value;
 
   return {
     get(key) {
       const hit = lru.get(key);
       if (hit !== undefined) {
         counters.hits++;
-        return unwrap(hit);
+        return hit;
       }
       counters.misses++;
-      return lru.fetch(key, { context: generation }).then(unwrap);
+      // fetch() resolves undefined only for an aborted fetch, which ignoreFetchAbort rules out.
+      return lru.fetch(key, { context: generation }) as Promise<CacheEntry>;
     },
     clear() {
       generation++;

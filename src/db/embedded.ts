@@ -32,6 +32,9 @@ export interface EmbeddedPostgresOptions {
 }
 
 const SUPERUSER = 'postgres';
+
+const urlFor = (password: string, port: number, database: string): string =>
+  `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
 const READY = 'database system is ready to accept connections';
 
 interface Binaries {
@@ -79,8 +82,11 @@ function run(file: string, args: string[], user: { uid: number; gid: number } | 
 }
 
 /** Creates the cluster on first use: UTF-8, C collation, scram-sha-256 with a random password. */
+/** Where a cluster's generated superuser password is kept: beside its data directory, 0600. */
+const secretFileOf = (dir: string): string => path.join(path.dirname(dir), `${path.basename(dir)}.password`);
+
 async function initialise(bin: Binaries, dir: string, user: { uid: number; gid: number } | undefined): Promise<string> {
-  const secretFile = path.join(path.dirname(dir), `${path.basename(dir)}.password`);
+  const secretFile = secretFileOf(dir);
   if (fs.existsSync(path.join(dir, 'PG_VERSION'))) return fs.readFileSync(secretFile, 'utf8').trim();
 
   fs.mkdirSync(path.dirname(dir), { recursive: true });
@@ -168,7 +174,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const onExit = (): void => void child.kill('SIGINT');
   process.once('exit', onExit);
 
-  const url = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/${opts.database}`;
+  const url = urlFor(password, opts.port, opts.database);
   const stop = async (): Promise<void> => {
     process.off('exit', onExit);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
@@ -183,4 +189,44 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     throw err;
   }
   return { url, stop };
+}
+
+/** A database for a command-line tool, and how to let go of it. */
+export interface DatabaseHandle {
+  url: string;
+  /** Stops the embedded server when this process started it; otherwise does nothing. */
+  close(): Promise<void>;
+}
+
+async function answers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * For tools (migrate, ETL, refresh, benches): DATABASE_URL when set; else the embedded
+ * cluster. When `npm start` already runs that cluster, a second server cannot start on the
+ * same directory, so the tool connects to the running one: a reload must reach the database
+ * the service reads from.
+ */
+export async function openDatabase(
+  config: { databaseUrl: string | undefined; embeddedPgDir: string; embeddedPgPort: number },
+  database = 'atelier',
+): Promise<DatabaseHandle> {
+  if (config.databaseUrl !== undefined) return { url: config.databaseUrl, close: async () => undefined };
+  const dir = config.embeddedPgDir;
+  if (fs.existsSync(path.join(dir, 'postmaster.pid')) && fs.existsSync(secretFileOf(dir))) {
+    const url = urlFor(fs.readFileSync(secretFileOf(dir), 'utf8').trim(), config.embeddedPgPort, database);
+    if (await answers(url)) return { url, close: async () => undefined };
+  }
+  const embedded = await startEmbeddedPostgres({ dir, port: config.embeddedPgPort, database });
+  return { url: embedded.url, close: () => embedded.stop() };
 }

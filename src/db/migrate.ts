@@ -6,8 +6,11 @@ import { dbDir } from './paths';
 /** The live catalog's schema. Reloads build another schema and rename it to this one. */
 export const CATALOG_SCHEMA = 'catalog';
 
-// Arbitrary constant shared by every instance: migrations run one at a time.
-const MIGRATION_LOCK = 7_301_988;
+/**
+ * Advisory lock key held while a catalog schema changes: migrations here, the schema swap of
+ * a reload (db/etl/swap.ts). An arbitrary constant every instance and tool shares.
+ */
+export const MIGRATION_LOCK = 7_301_988;
 
 export interface MigrationResult {
   applied: string[];

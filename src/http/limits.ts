@@ -43,8 +43,8 @@ export function hardenServer(server: http.Server): void {
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.on('clientError', answerClientError);
-  // CONNECT and protocol upgrades bypass the request handler: without these listeners Node
-  // would drop the socket without an answer.
+  // CONNECT bypasses the request handler: without this listener Node drops the socket with no
+  // answer. (No 'upgrade' listener on purpose: without one Node ignores an Upgrade header and
+  // serves the request normally, which is right for e.g. `curl --http2` asking for h2c.)
   server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => endWithJson(socket, 405, 'Allow: GET, HEAD\r\n'));
-  server.on('upgrade', (_req: http.IncomingMessage, socket: Duplex) => endWithJson(socket, 400));
 }

@@ -16,8 +16,8 @@ export function requestLog(log: Logger, metrics?: RequestObserver): Middleware {
   // once, so a request line only formats what differs per request. Only GET/HEAD on matched
   // routes are cached, which bounds the map at 2 × the route count.
   const children = new Map<string, Logger>();
-  const lineLogger = (method: string, route: string | undefined): Logger => {
-    if (route === undefined || (method !== 'GET' && method !== 'HEAD')) return log.child({ method, route: route ?? null });
+  const lineLogger = (method: string, route: string | undefined): Logger | undefined => {
+    if (route === undefined || (method !== 'GET' && method !== 'HEAD')) return undefined;
     const key = method + route;
     let child = children.get(key);
     if (child === undefined) {
@@ -42,7 +42,10 @@ export function requestLog(log: Logger, metrics?: RequestObserver): Middleware {
       const route = (ctx as { _matchedRoute?: string })._matchedRoute;
       metrics?.finished(route, ctx.method, ctx.status, seconds);
       if (log.isLevelEnabled('info')) {
-        lineLogger(ctx.method, route).info({ reqId: requestId, status: ctx.status, ms: seconds * 1e3 });
+        const line = { reqId: requestId, status: ctx.status, ms: seconds * 1e3 };
+        const child = lineLogger(ctx.method, route);
+        if (child) child.info(line);
+        else log.info({ method: ctx.method, route: route ?? null, ...line });
       }
     }
   };

@@ -5,7 +5,8 @@ import pg from 'pg';
 import { migrationFiles } from '../../src/db/migrate';
 import { loadCatalog } from '../support/catalog';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
-import { eventually, startServer, type ServerProcess } from '../support/server-process';
+import { startServer, type ServerProcess } from '../support/server-process';
+import { eventually } from '../support/wait';
 import { FIXTURE } from '../http/fixture';
 
 describe('the clustered service as a real process', function () {

@@ -6,7 +6,8 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { reloadCatalog } from '../../db/etl/reload';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
-import { eventually, startCatalogService, type CatalogService } from './support/catalog-service';
+import { eventually } from '../support/wait';
+import { startCatalogService, type CatalogService } from './support/catalog-service';
 import { FIXTURE_DIR } from './etl/fixture';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -75,7 +76,7 @@ describe('npm run db:refresh', function () {
     }
     expect(stdout).to.include('catalog version 1: document caches told to clear');
 
-    await eventually(() => service.notices.includes('1'), 'the worker got the notice');
+    await eventually(() => service.notices.includes('1'), 10_000, 'the worker got the notice');
     expect(JSON.parse((await service.get('/products/1')).body)).to.include({ name: 'Camo Onesie II' });
   });
 });

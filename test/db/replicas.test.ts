@@ -9,6 +9,8 @@ import { fleetCatalog, fleetPath } from '../fleet/fixture';
 import { pg15Available, startReplicationPair, type ReplicationPair } from '../deploy/pg-replication';
 import { loadCatalog } from '../support/catalog';
 import { startServer, type ServerProcess } from '../support/server-process';
+import { requireTool } from '../support/binaries';
+import { eventually } from '../support/wait';
 
 const PRODUCTS = 60;
 const silentLogger = () => pino({ level: 'silent' });
@@ -20,14 +22,6 @@ async function sql<R extends pg.QueryResultRow>(url: string, text: string, value
     return (await client.query<R>(text, values)).rows;
   } finally {
     await client.end();
-  }
-}
-
-async function eventually(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -44,11 +38,7 @@ describe('read replicas (real PostgreSQL 15 streaming replication)', function ()
   let replicaUrl: string;
 
   before(async function () {
-    if (!pg15Available()) {
-      if (process.env.CI) throw new Error('PostgreSQL 15 server binaries are required in CI (apt-get install postgresql-15)');
-      console.warn('    /usr/lib/postgresql/15/bin missing (apt-get install postgresql-15): skipping the replica tests');
-      this.skip();
-    }
+    requireTool(this, pg15Available() || undefined, 'PostgreSQL 15 server binaries (/usr/lib/postgresql/15/bin)', 'postgresql-15');
     pair = await startReplicationPair();
     await sql(pair.primary.url(), 'CREATE DATABASE atelier');
     primaryUrl = pair.primary.url('atelier');

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { sharedNginxDir, writeNginxConfig } from '../../src/fleet/nginx-config';
 import { findNginx, startNginx, tail, testNginxConfig, type NginxProcess } from '../../src/fleet/nginx';
 import { freePort, waitForOk } from '../../src/fleet/process';
+import { requireTool } from '../support/binaries';
 
 /** A stand-in instance whose answers a test controls, counting what reaches it. */
 export interface Upstream {
@@ -85,10 +86,7 @@ export async function startBalancer(upstreams: readonly string[], opts: { microc
 
 /** Mocha skips when nginx is missing on a developer machine; CI must have it. */
 export function requireNginx(ctx: Mocha.Context): void {
-  if (findNginx() !== undefined) return;
-  if (process.env.CI) throw new Error('nginx is required in CI (apt-get install nginx)');
-  console.warn('    nginx not installed (apt-get install nginx): skipping');
-  ctx.skip();
+  requireTool(ctx, findNginx(), 'nginx', 'nginx');
 }
 
 /** One request without keep-alive from `localAddress`; the whole body as text. */

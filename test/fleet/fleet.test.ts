@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findNginx } from '../../src/fleet/nginx';
 import { killGroup } from '../../src/fleet/process';
+import { requireNginx } from '../deploy/nginx-harness';
 import { loadCatalog } from '../support/catalog';
 import { createTestDatabase, freePort, type TestDatabase } from '../support/postgres';
 import { alive, assertBuilt, startFleetProcess, type FleetProcess } from './fleet-process';
@@ -21,14 +21,6 @@ function servedBy(accessLog: string, from = 0): Map<number, number> {
     counts.set(port, (counts.get(port) ?? 0) + 1);
   }
   return counts;
-}
-
-/** Mocha skips when nginx is missing on a developer machine; CI must have it. */
-function requireNginx(ctx: Mocha.Context): void {
-  if (findNginx() !== undefined) return;
-  if (process.env.CI) throw new Error('nginx is required in CI (apt-get install nginx)');
-  console.warn('    nginx not installed (apt-get install nginx): skipping the fleet tests');
-  ctx.skip();
 }
 
 describe('fleet: npm run fleet (real nginx in front of real instances)', function () {

@@ -144,6 +144,17 @@ describe('hostile input (property-based, real HTTP)', function () {
     }
   });
 
+  it('when a client offers a protocol upgrade, then it is ignored and the document served; a CONNECT tunnel gets 405 JSON', async () => {
+    // What `curl --http2` sends over plain HTTP: the upgrade is optional and declining it is correct.
+    const upgrade = await raw(port, 'GET /products/1 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n');
+    expect(upgrade.status).to.equal(200);
+    expect(JSON.parse(upgrade.body)).to.include({ id: 1 });
+    const tunnel = await raw(port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    expect(tunnel.status).to.equal(405);
+    expect(tunnel.headers).to.match(/allow: GET, HEAD/i);
+    expectWellFormed(tunnel, 'connect');
+  });
+
   it('when the database still has its data after all of that, then injection-shaped input changed nothing', async () => {
     const { rows } = await pool.query('SELECT count(*)::int AS n FROM catalog.product');
     expect(rows[0].n).to.equal(FIXTURE.products.length);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { FIXTURE } from '../http/fixture';
-import { requireBinaries } from '../support/binaries';
+import { requireBinary } from '../support/binaries';
 import { loadCatalog } from '../support/catalog';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 
@@ -12,7 +12,8 @@ describe('bench runner smoke (wrk, nginx, the built service; a few seconds)', fu
   this.timeout(120_000);
   let db: TestDatabase;
   before(async function () {
-    requireBinaries(this, 'wrk', 'nginx');
+    requireBinary(this, 'wrk', 'wrk');
+    requireBinary(this, 'nginx', 'nginx');
     db = await createTestDatabase();
     await loadCatalog(db.url, FIXTURE);
   });

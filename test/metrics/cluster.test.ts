@@ -4,7 +4,8 @@ import { recordEtlSummary } from '../../src/metrics/catalog-metrics';
 import { FIXTURE } from '../http/fixture';
 import { loadCatalog } from '../support/catalog';
 import { createTestDatabase, freePort, type TestDatabase } from '../support/postgres';
-import { eventually, startServer, type ServerProcess } from '../support/server-process';
+import { startServer, type ServerProcess } from '../support/server-process';
+import { eventually } from '../support/wait';
 import { sendRequests } from './load';
 import { REQUESTS, scrape, total, value, type Sample } from './scrape';
 

@@ -8,8 +8,9 @@ import { FIXTURE } from '../http/fixture';
 import { sendRequests } from '../metrics/load';
 import { loadCatalog } from '../support/catalog';
 import { createTestDatabase, freePort, type TestDatabase } from '../support/postgres';
-import { eventually, startServer, type ServerProcess } from '../support/server-process';
-import { requireBinary } from './binaries';
+import { startServer, type ServerProcess } from '../support/server-process';
+import { eventually } from '../support/wait';
+import { requireBinary } from '../support/binaries';
 import { allExpressions, EXTERNAL_NAMES, exposedNames, metricNames, PROMETHEUS_YML, readDashboard, RULES_YML } from './promql';
 
 interface QueryResult {

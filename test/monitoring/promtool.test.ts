@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import YAML from 'yaml';
-import { requireBinary } from './binaries';
+import { requireBinary } from '../support/binaries';
 import { PROMETHEUS_YML, readRules, RULES_TEST_YML, RULES_YML } from './promql';
 
 interface RulesTestFile {

@@ -9,7 +9,8 @@ import { FIXTURE } from '../http/fixture';
 import { loadCatalog } from '../support/catalog';
 import { freePort } from '../support/postgres';
 import { startServer, type ServerProcess } from '../support/server-process';
-import { childPids, waitUntil } from './observe';
+import { eventually } from '../support/wait';
+import { childPids } from './observe';
 
 async function scalar<T>(url: string, sql: string): Promise<T> {
   const client = new pg.Client({ connectionString: url });
@@ -60,14 +61,14 @@ describe('reliability: the database is down when the service starts', function (
 
   it('when nothing listens on the database port, then it starts, /readyz and documents answer 503 JSON with Retry-After', async () => {
     server = await startServer({ DATABASE_URL: ownerUrl, WORKERS: '2', PG_CONNECT_TIMEOUT_MS: '1000', SHUTDOWN_TIMEOUT_MS: '3000' });
-    await waitUntil(async () => (await childPids(server!.child.pid!)).length === 2, 10_000, 'two workers');
+    await eventually(async () => (await childPids(server!.child.pid!)).length === 2, 10_000, 'two workers');
     expect((await fetch(`${server.url}/healthz`)).status).to.equal(200);
     await expectUnavailable(`${server.url}/readyz`, 'Not ready');
     for (const p of ['/products/1', '/products/1/styles', '/products/1/related', '/products?page=1&count=5']) {
       await expectUnavailable(server.url + p, 'Service temporarily unavailable');
     }
     // Logs are flushed at least once a second.
-    await waitUntil(() => /database unreachable: serving 503 until it answers/.test(server!.output()), 5_000, 'the outage is logged');
+    await eventually(() => /database unreachable: serving 503 until it answers/.test(server!.output()), 5_000, 'the outage is logged');
   });
 
   it('when the database arrives, then the primary migrates it and provisions the reader, and the workers serve a loaded catalog as that reader', async () => {
@@ -89,7 +90,7 @@ describe('reliability: the database is down when the service starts', function (
     try {
       embedded = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), port: pgPort, database: 'atelier' });
       // The primary's retry loop (every 2 s) migrates, then creates the reader role.
-      await waitUntil(
+      await eventually(
         async () => (await scalar<boolean>(ownerUrl, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${READER_ROLE}') AND to_regclass('catalog.catalog_info') IS NOT NULL`)) === true,
         15_000,
         'the service has migrated the database and provisioned the reader',
@@ -103,7 +104,7 @@ describe('reliability: the database is down when the service starts', function (
     // 404: migrated, reader provisioned, catalog still empty (the contract's answer then).
     expect([...statuses.keys()].every((s) => s === 503 || s === 404), JSON.stringify(Object.fromEntries(statuses))).to.equal(true);
     await loadCatalog(ownerUrl, FIXTURE);
-    await waitUntil(async () => (await fetch(`${service.url}/readyz`)).status === 200, 15_000, '/readyz answers 200');
+    await eventually(async () => (await fetch(`${service.url}/readyz`)).status === 200, 15_000, '/readyz answers 200');
     console.log(`      prepared ${preparedAt - arrivedAt} ms after the database arrived; ready ${Date.now() - arrivedAt} ms after`);
 
     // Fresh connections, so the kernel spreads them over the workers. Not product 3: the watcher

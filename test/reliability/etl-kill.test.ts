@@ -9,7 +9,7 @@ import { FIXTURE } from '../http/fixture';
 import { loadCatalog } from '../support/catalog';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { startServer, type ServerProcess } from '../support/server-process';
-import { waitUntil } from './observe';
+import { eventually } from '../support/wait';
 
 const ROOT = path.resolve(__dirname, '../..');
 const ETL = path.join(ROOT, 'dist', 'db', 'etl.js');
@@ -103,7 +103,7 @@ describe('reliability: an ETL killed half-way while the service serves', functio
   it('when the loader is SIGKILLed while copying rows, then the live catalog is intact and served throughout', async () => {
     const run = runEtl(path.join(tmp, 'csv'), path.join(tmp, 'killed-rejects.csv'), db.url);
     etls.push(run.child);
-    await waitUntil(
+    await eventually(
       async () => (await owner.query('SELECT count(*)::int AS n FROM pg_stat_progress_copy WHERE datname = $1', [db.name])).rows[0].n > 0,
       30_000,
       'the loader copies rows',
@@ -126,7 +126,7 @@ describe('reliability: an ETL killed half-way while the service serves', functio
 
   it('when the load is run again, then it succeeds, the new catalog is live in the service and the partial one is gone', async () => {
     // PostgreSQL ends the killed loader's sessions (and its reload lock) once it sees the sockets close.
-    await waitUntil(
+    await eventually(
       async () => (await owner.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'atelier-products etl%'")).rows[0].n === 0,
       10_000,
       'the killed loader has no session left',
@@ -144,7 +144,7 @@ describe('reliability: an ETL killed half-way while the service serves', functio
     const current = new Map<string, string | undefined>();
     for (const route of [...CACHED, ...UNCACHED, '/products/19999/styles']) current.set(route, await bodyInDatabase(owner, route));
     expect(current.get('/products/1'), 'the new catalog differs').to.not.equal(previous.get('/products/1'));
-    await waitUntil(async () => {
+    await eventually(async () => {
       for (const [route, body] of current) {
         const res = await fetch(server!.url + route, { headers: { Connection: 'close' } });
         if (res.status !== 200 || (await res.text()) !== body) return false;

@@ -1,6 +1,7 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import pg from 'pg';
+
+export { childPids } from '../../loadtest/bench/processes';
 
 /**
  * Observations of the service from outside, as an operator would make them: which processes
@@ -34,14 +35,6 @@ export async function holdsSocket(pid: number, inode: string): Promise<boolean> 
   return false;
 }
 
-/** PIDs of the direct children of `pid` (pgrep -P). */
-export function childPids(pid: number): Promise<number[]> {
-  return new Promise((resolve) =>
-    execFile('pgrep', ['-P', String(pid)], (err, stdout) =>
-      resolve(err ? [] : stdout.trim().split('\n').filter(Boolean).map(Number)),
-    ),
-  );
-}
 
 /** Database sessions per application_name whose name starts with "atelier-products". */
 export async function serviceSessions(adminUrl: string): Promise<Record<string, number>> {
@@ -56,14 +49,3 @@ export async function serviceSessions(adminUrl: string): Promise<Record<string, 
     await client.end();
   }
 }
-
-/** Polls `check` every 20 ms until it holds; a liveness bound of `ms`, not a timing assertion. */
-export async function waitUntil(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -7,7 +7,8 @@ import { fleetCatalog } from '../fleet/fixture';
 import { loadCatalog } from '../support/catalog';
 import { freePort } from '../support/postgres';
 import { startServer, type ServerProcess } from '../support/server-process';
-import { childPids, serviceSessions, sleep, waitUntil } from './observe';
+import { eventually, sleep } from '../support/wait';
+import { childPids, serviceSessions } from './observe';
 import { startRecorder, statusCounts, type Recorder, type Sample } from './recorder';
 
 const PRODUCTS = 3000;
@@ -55,7 +56,7 @@ describe('reliability: PostgreSQL restarted under load', function () {
       LOG_LEVEL: 'warn',
     });
     await loadCatalog(embedded.url, fleetCatalog(PRODUCTS));
-    await waitUntil(async () => (await fetch(`${server!.url}/readyz`)).status === 200, 15_000, 'the service is ready');
+    await eventually(async () => (await fetch(`${server!.url}/readyz`)).status === 200, 15_000, 'the service is ready');
   });
 
   after(async () => {
@@ -89,7 +90,7 @@ describe('reliability: PostgreSQL restarted under load', function () {
 
     // Recovery: documents nobody asked for yet (uncached in every worker) are served again.
     let probe = PROBE_FROM;
-    await waitUntil(async () => (await fetch(`${service.url}/products/${probe++}`)).status === 200, 10_000, 'an uncached document is served again');
+    await eventually(async () => (await fetch(`${service.url}/products/${probe++}`)).status === 200, 10_000, 'an uncached document is served again');
     const recoveredAt = Date.now();
     await sleep(1500);
     const samples = await load.stop();
@@ -123,7 +124,7 @@ describe('reliability: PostgreSQL restarted under load', function () {
     expect(await childPids(service.child.pid!)).to.have.members(workerPids);
     // Sessions return to the pools' bound: each worker's pool at most PG_POOL_MAX plus one
     // listener per worker (it reconnects with backoff, hence the wait), nothing else left over.
-    await waitUntil(async () => (await serviceSessions(embedded!.url))['atelier-products listener'] === WORKERS, 20_000, 'both listeners reconnect');
+    await eventually(async () => (await serviceSessions(embedded!.url))['atelier-products listener'] === WORKERS, 20_000, 'both listeners reconnect');
     const after = await serviceSessions(embedded!.url);
     console.log(`      sessions before ${JSON.stringify(before)}, after ${JSON.stringify(after)}`);
     for (const sessions of [before, after]) {

@@ -6,7 +6,8 @@ import { fleetCatalog, fleetPath } from '../fleet/fixture';
 import { loadCatalog } from '../support/catalog';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { startServer, type ServerProcess } from '../support/server-process';
-import { childPids, holdsSocket, listeningInode, sleep, waitUntil } from './observe';
+import { eventually, sleep } from '../support/wait';
+import { childPids, holdsSocket, listeningInode } from './observe';
 import { startRecorder, statusCounts, type Recorder } from './recorder';
 
 const PRODUCTS = 40;
@@ -37,7 +38,7 @@ describe('reliability: a worker killed with SIGKILL under load (one instance, 2 
     startedAt = Date.now();
     lb = await startBalancer([`127.0.0.1:${server.port}`]);
     const inode = await listeningInode(server.port);
-    await waitUntil(async () => {
+    await eventually(async () => {
       const pids = await childPids(server.child.pid!);
       return pids.length === 2 && (await Promise.all(pids.map((p) => holdsSocket(p, inode!)))).every(Boolean);
     }, 15_000, 'both workers hold the listening socket');
@@ -69,12 +70,12 @@ describe('reliability: a worker killed with SIGKILL under load (one instance, 2 
 
     // The replacement: first as a new child of the primary, then holding the listening socket.
     let replacement = 0;
-    await waitUntil(async () => {
+    await eventually(async () => {
       replacement = (await childPids(primary)).find((p) => p !== victim && p !== survivor) ?? 0;
       return replacement !== 0;
     }, 10_000, 'the primary forks a replacement');
     const forkedMs = performance.now() - killedAt;
-    await waitUntil(() => holdsSocket(replacement, inode), 10_000, 'the replacement worker listens');
+    await eventually(() => holdsSocket(replacement, inode), 10_000, 'the replacement worker listens');
     const listeningMs = performance.now() - killedAt;
 
     await sleep(2000);

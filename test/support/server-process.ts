@@ -1,5 +1,6 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { childPids } from '../../loadtest/bench/processes';
 import { freePort } from './postgres';
 
 const SERVER = path.resolve(__dirname, '../../dist/src/server.js');
@@ -35,13 +36,7 @@ export async function startServer(env: Record<string, string>, opts: { waitFor?:
     port,
     output: () => out,
     exited,
-    workerPids: () => {
-      try {
-        return execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
-      } catch {
-        return [];
-      }
-    },
+    workerPids: () => childPids(child.pid!),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
@@ -65,14 +60,5 @@ export async function startServer(env: Record<string, string>, opts: { waitFor?:
       throw new Error(`server did not answer ${path_} within 20 s:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** Polls `check` every 50 ms until it returns true, failing after `ms`. */
-export async function eventually(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }

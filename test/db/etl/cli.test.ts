@@ -5,7 +5,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres';
-import { eventually } from '../support/catalog-service';
+import { eventually } from '../../support/wait';
 import { documentBodies, generateDataset } from '../support/datasets';
 import { EXPECTED_REJECTS, FIXTURE_DIR, readRejects } from './fixture';
 
@@ -131,6 +131,7 @@ describe('npm run etl (command line)', function () {
               await query(db.url, `SELECT count(*)::int FROM pg_stat_progress_copy WHERE datname = '${db.name}'`)
             )[0]![0],
           ) >= 1,
+        10_000,
         'the load is copying rows',
       );
       return run;

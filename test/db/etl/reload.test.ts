@@ -7,7 +7,8 @@ import { NOT_FOUND } from '../../../src/catalog/cache';
 import { BadFileError } from '../../../db/etl/errors';
 import { reloadCatalog } from '../../../db/etl/reload';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres';
-import { eventually, startCatalogService, type CatalogService } from '../support/catalog-service';
+import { eventually } from '../../support/wait';
+import { startCatalogService, type CatalogService } from '../support/catalog-service';
 import { documentBodies, generateDataset, renamedCopy, routeOf } from '../support/datasets';
 
 const PRODUCTS = 1500;
@@ -123,7 +124,7 @@ describe('Atomic catalog reloads', function () {
     const { version } = await reload(dirB);
     const bodiesB = await documentBodies(db.url, KEYS);
     // Liveness bound only; how fast the notice arrives is measured by the benchmark, not asserted here.
-    await eventually(() => services.every((s) => s.notices.includes(String(version))), 'both listeners got the notice');
+    await eventually(() => services.every((s) => s.notices.includes(String(version))), 10_000, 'both listeners got the notice');
     for (const s of services) {
       expect(s.documents.cacheStats().entries).to.equal(0);
       for (const key of KEYS.slice(0, 10)) expect((await s.get(routeOf(key))).body, key).to.equal(bodiesB.get(key));

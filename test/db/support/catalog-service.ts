@@ -61,15 +61,3 @@ export async function startCatalogService(databaseUrl: string): Promise<CatalogS
   };
 }
 
-/** Polls `check` every 20 ms until it holds; fails after `timeoutMs` (a liveness bound, not a timing assertion). */
-export async function eventually(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
