@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
+import { PAGE_STATEMENT } from '../../src/catalog/documents';
 
 /**
  * The hardware-limit baseline: nginx serving the very same JSON bodies as static files, for
@@ -51,11 +52,9 @@ export async function exportDocuments(db: pg.ClientBase, paths: string[], root: 
   fs.mkdirSync(path.join(root, 'l'), { recursive: true });
   for (const key of pages) {
     const [page, count] = key.split('-').map(Number) as [number, number];
-    const { rows } = await db.query<{ body: string }>(
-      "SELECT '[' || coalesce(string_agg(body, ',' ORDER BY pos), '') || ']' AS body FROM catalog.product_list_doc WHERE pos > $1 AND pos <= $2",
-      [(page - 1) * count, page * count],
-    );
-    fs.writeFileSync(path.join(root, 'l', key), rows[0]?.body ?? '[]');
+    // The service's own listing statement, so the baseline serves the very same bytes.
+    const { rows } = await db.query<[string]>({ text: PAGE_STATEMENT, rowMode: 'array', values: [(page - 1) * count, page * count] });
+    fs.writeFileSync(path.join(root, 'l', key), rows[0]?.[0] ?? '[]');
     files++;
   }
   return files;

@@ -36,7 +36,8 @@ const STATEMENTS: Record<DocumentKind, string> = {
   styles: 'SELECT body FROM catalog.styles_doc WHERE id = $1',
   related: 'SELECT body FROM catalog.related_doc WHERE id = $1',
 };
-const PAGE_STATEMENT =
+/** The listing read: a position range of product_list_doc (exported for the plan test). */
+export const PAGE_STATEMENT =
   "SELECT '[' || coalesce(string_agg(body, ',' ORDER BY pos), '') || ']' FROM catalog.product_list_doc WHERE pos > $1 AND pos <= $2";
 
 // Cache keys: one letter for the route, then its arguments.
