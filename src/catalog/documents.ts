@@ -1,5 +1,6 @@
 import type { ReadPool } from '../db/replicas';
-import { AppError } from '../http/errors';
+import { AppError, isDatabaseUnavailable } from '../http/errors';
+import { createBatcher } from './batch';
 import { createDocumentCache, NOT_FOUND, type CacheEntry, type CacheStats } from './cache';
 
 /** The precomputed documents of the catalog, read through the worker's cache. */
@@ -26,16 +27,32 @@ export interface DocumentStoreOptions {
    * a miss fails at once with 503 instead of queueing: cache hits keep being served.
    */
   maxInFlight?: number;
+  /**
+   * Most document statements in flight at once: the pool's connections. While all are busy,
+   * misses wait and leave together as the next batch. Default: no bound.
+   */
+  maxConcurrentReads?: number;
   /** Observes each database read, in seconds (metrics). */
   onFetch?: (kind: DocumentKind | 'page', seconds: number) => void;
 }
 
 // Named statements: parsed and planned once per connection, then only bound and executed.
-const STATEMENTS: Record<DocumentKind, string> = {
-  product: 'SELECT body FROM catalog.product_doc WHERE id = $1',
-  styles: 'SELECT body FROM catalog.styles_doc WHERE id = $1',
-  related: 'SELECT body FROM catalog.related_doc WHERE id = $1',
+/**
+ * The documents of a batch, all kinds in one statement (one round trip instead of three: a
+ * page view misses all three at once), answered as (cache key, body) rows.
+ */
+export const DOCUMENTS_STATEMENT = `SELECT 'p' || id, body FROM catalog.product_doc WHERE id = ANY($1::int[])
+UNION ALL SELECT 's' || id, body FROM catalog.styles_doc WHERE id = ANY($2::int[])
+UNION ALL SELECT 'r' || id, body FROM catalog.related_doc WHERE id = ANY($3::int[])`;
+/** One kind's documents, read alone when the batch statement fails: a broken view then fails only its own route. */
+export const KIND_STATEMENTS: Record<DocumentKind, string> = {
+  product: "SELECT 'p' || id, body FROM catalog.product_doc WHERE id = ANY($1::int[])",
+  styles: "SELECT 's' || id, body FROM catalog.styles_doc WHERE id = ANY($1::int[])",
+  related: "SELECT 'r' || id, body FROM catalog.related_doc WHERE id = ANY($1::int[])",
 };
+const KINDS = ['product', 'styles', 'related'] as const;
+// Most documents read by one statement: 64 index probes keep a batch's latency near one read's.
+const MAX_BATCH = 64;
 /** The listing read: a position range of product_list_doc (exported for the plan test). */
 export const PAGE_STATEMENT =
   "SELECT '[' || coalesce(string_agg(body, ',' ORDER BY pos), '') || ']' FROM catalog.product_list_doc WHERE pos > $1 AND pos <= $2";
@@ -59,30 +76,66 @@ export function createDocumentStore(opts: DocumentStoreOptions): DocumentStore {
   const maxInFlight = opts.maxInFlight ?? Infinity;
   let inFlight = 0;
 
-  const query = async (kind: DocumentKind | 'page', text: string, values: unknown[]): Promise<Buffer | undefined> => {
+  /** Counts `read` against the bound of reads in flight, failing at once beyond it. */
+  const bounded = async <T>(read: () => Promise<T>): Promise<T> => {
     if (inFlight >= maxInFlight) throw new AppError(503, 'Service overloaded, retry shortly', { 'Retry-After': '1' });
     inFlight++;
     try {
-      const started = process.hrtime.bigint();
-      const result = await opts.pool.query<[string | null]>({ name: `atelier_${kind}`, text, values, rowMode: 'array' });
-      opts.onFetch?.(kind, Number(process.hrtime.bigint() - started) / 1e9);
-      const body = result.rows[0]?.[0];
-      return body == null ? undefined : ownBuffer(body);
+      return await read();
     } finally {
       inFlight--;
     }
   };
 
-  const load = (key: string): Promise<Buffer | undefined> => {
-    const args = key.slice(1).split(':');
-    if (key[0] === 'l') {
-      const [page, count] = args.map(Number) as [number, number];
-      // Positions are 1-based; bigint-safe because page and count are bounded by the route.
-      return query('page', PAGE_STATEMENT, [(page - 1) * count, page * count]);
+  const readPage = async (page: number, count: number): Promise<Buffer | undefined> => {
+    const started = process.hrtime.bigint();
+    // Positions are 1-based; bigint-safe because page and count are bounded by the route.
+    const values = [(page - 1) * count, page * count];
+    const result = await opts.pool.query<[string | null]>({ name: 'atelier_page', text: PAGE_STATEMENT, values, rowMode: 'array' });
+    opts.onFetch?.('page', Number(process.hrtime.bigint() - started) / 1e9);
+    const body = result.rows[0]?.[0];
+    return body == null ? undefined : ownBuffer(body);
+  };
+
+  const readRows = async (name: string, text: string, values: number[][], into: Map<string, Buffer | Error>): Promise<void> => {
+    const result = await opts.pool.query<[string, string]>({ name, text, values, rowMode: 'array' });
+    for (const [key, body] of result.rows) into.set(key, ownBuffer(body));
+  };
+
+  /** Reads a batch of documents: `keys` are cache keys (the kind's prefix, then the id). */
+  const readDocuments = async (keys: string[]): Promise<Map<string, Buffer | Error>> => {
+    const started = process.hrtime.bigint();
+    const ids: Record<DocumentKind, number[]> = { product: [], styles: [], related: [] };
+    for (const key of keys) ids[KIND_OF_PREFIX[key[0]!]!].push(Number(key.slice(1)));
+    const found = new Map<string, Buffer | Error>();
+    try {
+      await readRows('atelier_documents', DOCUMENTS_STATEMENT, [ids.product, ids.styles, ids.related], found);
+    } catch (err) {
+      // The database being away fails the batch; an error of the statement (a view missing,
+      // say) may belong to one view: each kind is read alone and fails on its own.
+      if (isDatabaseUnavailable(err)) throw err;
+      await Promise.all(
+        KINDS.filter((kind) => ids[kind].length > 0).map((kind) =>
+          readRows(`atelier_${kind}`, KIND_STATEMENTS[kind], [ids[kind]], found).catch((kindErr: unknown) => {
+            const failure = kindErr instanceof Error ? kindErr : new Error(String(kindErr));
+            for (const id of ids[kind]) found.set(PREFIX[kind] + id, failure);
+          }),
+        ),
+      );
     }
-    const kind = KIND_OF_PREFIX[key[0] ?? ''];
-    if (kind === undefined) throw new Error(`unknown cache key ${key}`);
-    return query(kind, STATEMENTS[kind], [args[0]]);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    for (const key of keys) opts.onFetch?.(KIND_OF_PREFIX[key[0]!]!, seconds);
+    return found;
+  };
+  const batched = createBatcher({ read: readDocuments, maxBatch: MAX_BATCH, maxConcurrent: opts.maxConcurrentReads ?? Infinity });
+
+  const load = (key: string): Promise<Buffer | undefined> => {
+    if (key[0] === 'l') {
+      const [page, count] = key.slice(1).split(':').map(Number) as [number, number];
+      return bounded(() => readPage(page, count));
+    }
+    if (KIND_OF_PREFIX[key[0] ?? ''] === undefined) throw new Error(`unknown cache key ${key}`);
+    return bounded(() => batched(key));
   };
 
   const cache = createDocumentCache({

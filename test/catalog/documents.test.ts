@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import pg from 'pg';
-import { PAGE_STATEMENT } from '../../src/catalog/documents';
+import { NOT_FOUND } from '../../src/catalog/cache';
+import { DOCUMENTS_STATEMENT, KIND_STATEMENTS, PAGE_STATEMENT, type DocumentKind } from '../../src/catalog/documents';
 import { startApp, type RunningApp } from '../support/app';
 import { loadCatalog, type CatalogFixture } from '../support/catalog';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
@@ -30,6 +31,22 @@ describe('document store through the app (real PostgreSQL)', () => {
     const bodies = await Promise.all(Array.from({ length: 50 }, () => fetch(`${app.url}/products/10/styles`).then((r) => r.text())));
     expect(app.queries() - before).to.equal(1);
     expect(new Set(bodies)).to.deep.equal(new Set(['{"product_id":"10","results":[]}']));
+  });
+
+  it('when documents of every kind miss in one turn, then one statement reads them all, each the same as read alone', async () => {
+    const before = app.statements();
+    // 7 is not in the catalog; 12 is asked twice.
+    const wanted: Array<[DocumentKind, number]> = [12, 14, 16, 7, 12].flatMap((id) =>
+      (['product', 'styles', 'related'] as const).map((kind): [DocumentKind, number] => [kind, id]),
+    );
+    const answers = await Promise.all(wanted.map(([kind, id]) => app.documents.product(kind, id)));
+    expect(app.statements() - before).to.equal(1);
+    for (const [i, [kind, id]] of wanted.entries()) {
+      const { rows } = await app.pool.query<{ body: string }>(`SELECT body FROM catalog.${kind}_doc WHERE id = $1`, [id]);
+      const answer = answers[i];
+      if (rows[0] === undefined) expect(answer, `${kind} ${id}`).to.equal(NOT_FOUND);
+      else expect(answer === NOT_FOUND ? answer : answer?.body.toString(), `${kind} ${id}`).to.equal(rows[0].body);
+    }
   });
 
   it('when a flood of requests names one unknown id, then it is queried once per not-found TTL', async () => {
@@ -65,6 +82,29 @@ describe('document store through the app (real PostgreSQL)', () => {
       const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
       expect(plan).to.match(/Index Scan using product_list_doc_pos_idx/);
       expect(plan).to.not.match(/Seq Scan|Limit/);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('when a batch is planned, then each view is read through its id index, never scanned', async () => {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await client.query('ANALYZE catalog.product_doc, catalog.styles_doc, catalog.related_doc');
+      const ids = Array.from({ length: 64 }, (_, i) => 2 * i + 2);
+      const planned: Array<[string, string, number[][]]> = [['all kinds', DOCUMENTS_STATEMENT, [ids, ids, ids]]];
+      for (const [kind, statement] of Object.entries(KIND_STATEMENTS)) planned.push([kind, statement, [ids]]);
+      for (const [name, statement, values] of planned) {
+        const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${statement}`, values);
+        const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+        // Per view, an index scan or a bitmap built from the index (a small test catalog may get one).
+        const kinds = name === 'all kinds' ? ['product', 'styles', 'related'] : [name];
+        for (const kind of kinds) {
+          expect(plan, name).to.match(new RegExp(`Index Scan using \\w+ on ${kind}_doc|Bitmap Index Scan on ${kind}_doc_id_idx`));
+        }
+        expect(plan, name).to.not.match(/Seq Scan/);
+      }
     } finally {
       await client.end();
     }

@@ -5,17 +5,19 @@ import { createDocumentStore } from '../../src/catalog/documents';
 import type { ReadPool } from '../../src/db/replicas';
 import { AppError } from '../../src/http/errors';
 
-/** A database stand-in whose reads finish only when released (unit test: no network). */
+/**
+ * A database stand-in for the batch statements (ids in the first parameter) whose
+ * reads finish only when released (unit test: no network). Counts the documents asked for.
+ */
 function gatedPool(): ReadPool & { release(): void; started: number } {
   const waiting: Array<() => void> = [];
   const pool = {
     started: 0,
     query<R extends unknown[]>(config: pg.QueryArrayConfig): Promise<pg.QueryArrayResult<R>> {
-      pool.started++;
-      const id = String((config.values ?? [])[0]);
-      return new Promise((resolve) =>
-        waiting.push(() => resolve({ rows: [[`{"id":${id}}`]] } as unknown as pg.QueryArrayResult<R>)),
-      );
+      const ids = (config.values?.[0] ?? []) as number[];
+      pool.started += ids.length;
+      const rows = ids.map((id) => [`p${id}`, `{"id":${id}}`]);
+      return new Promise((resolve) => waiting.push(() => resolve({ rows } as unknown as pg.QueryArrayResult<R>)));
     },
     release() {
       for (const w of waiting.splice(0)) w();
@@ -39,6 +41,8 @@ describe('document store load shedding (unit)', () => {
     expect(shed).to.be.instanceOf(AppError);
     expect((shed as AppError).status).to.equal(503);
     expect((shed as AppError).headers).to.deep.equal({ 'Retry-After': '1' });
+    // Misses are batched on the next turn of the event loop.
+    await new Promise((r) => setImmediate(r));
     expect(pool.started).to.equal(2);
 
     pool.release();
@@ -49,10 +53,12 @@ describe('document store load shedding (unit)', () => {
     const hit = store.product('product', 1);
     expect(hit).to.not.be.instanceOf(Promise);
     expect(hit).to.not.equal(NOT_FOUND);
+    await new Promise((r) => setImmediate(r));
     pool.release();
     await Promise.all([busy, busy2]);
     // Capacity is back once reads finish.
     const again = store.product('product', 3);
+    await new Promise((r) => setImmediate(r));
     pool.release();
     expect(await again).to.not.equal(NOT_FOUND);
   });

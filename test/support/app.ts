@@ -10,7 +10,10 @@ export interface RunningApp {
   pool: pg.Pool;
   documents: DocumentStore;
   logLines: () => Array<Record<string, unknown>>;
+  /** Documents read from the database so far. */
   queries: () => number;
+  /** Statements the document store sent so far (a batch of documents is one). */
+  statements: () => number;
   close(): Promise<void>;
 }
 
@@ -22,8 +25,14 @@ export async function startApp(
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: opts.connectTimeoutMs ?? 2000 });
   pool.on('error', () => undefined);
   let fetches = 0;
+  let statements = 0;
   const documents = createDocumentStore({
-    pool,
+    pool: {
+      query: (config) => {
+        statements++;
+        return pool.query(config);
+      },
+    },
     cacheMaxBytes: opts.cacheMaxBytes ?? 16 * 1024 * 1024,
     cacheTtlMs: 60_000,
     notFoundTtlMs: opts.notFoundTtlMs ?? 10_000,
@@ -38,6 +47,7 @@ export async function startApp(
     documents,
     logLines: lines,
     queries: () => fetches,
+    statements: () => statements,
     async close() {
       await server.close();
       await pool.end();

@@ -133,15 +133,17 @@ describe('Atomic catalog reloads', function () {
 
   it('when a pool prepared its statements before the swap, then all its connections answer from the new catalog after it', async () => {
     const [service] = services as [CatalogService];
-    // Eight reads at once open all four connections, each preparing the named statements.
-    const warm = (): Promise<Array<string | undefined>> =>
-      Promise.all(
-        KEYS.slice(0, 8).map(async (key) => {
-          const [kind, id] = key.split(':');
-          const entry = await service.documents.product(kind as 'product', Number(id));
-          return entry === NOT_FOUND ? undefined : entry.body.toString();
-        }),
-      );
+    // Eight reads, each started on its own event-loop turn so none shares a batch: they open
+    // all four connections, each preparing the named statements.
+    const warm = async (): Promise<Array<string | undefined>> => {
+      const reads = [];
+      for (const key of KEYS.slice(0, 8)) {
+        const [kind, id] = key.split(':');
+        reads.push(Promise.resolve(service.documents.product(kind as 'product', Number(id))));
+        await new Promise((r) => setImmediate(r));
+      }
+      return (await Promise.all(reads)).map((entry) => (entry === NOT_FOUND ? undefined : entry.body.toString()));
+    };
     service.documents.invalidate();
     expect(await warm()).to.deep.equal(KEYS.slice(0, 8).map((k) => bodiesA.get(k)));
     expect(service.pool.totalCount).to.equal(4);
