@@ -14,11 +14,14 @@ export function readerPassword(ownerUrl: string): string {
   return createHmac('sha256', ownerUrl).update(READER_ROLE).digest('base64url');
 }
 
+/**
+ * The owner's connection string with the reader's credentials. Edited as text: WHATWG URL
+ * rejects forms pg accepts, such as a socket directory and no host
+ * (`postgres://owner:secret@/atelier?host=/run/postgresql`).
+ */
 export function readerUrl(ownerUrl: string): string {
-  const url = new URL(ownerUrl);
-  url.username = READER_ROLE;
-  url.password = readerPassword(ownerUrl);
-  return url.toString();
+  // The password is base64url: nothing in it needs escaping in a URL.
+  return ownerUrl.replace(/^(postgres(?:ql)?:\/\/)(?:[^@/?#]*@)?/, `$1${READER_ROLE}:${readerPassword(ownerUrl)}@`);
 }
 
 /**

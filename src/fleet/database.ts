@@ -12,6 +12,11 @@ export interface FleetDatabase {
   stop(): Promise<void>;
 }
 
+/** Where a connection string points, for people: no credentials, no query (it may hold a password). */
+function withoutSecrets(url: string): string {
+  return url.replace(/^postgres(ql)?:\/\/([^@/?#]*@)?/, '').replace(/\?.*$/, '') || 'local socket';
+}
+
 /**
  * The fleet's database: DATABASE_URL as given (each instance migrates it on start), or ONE
  * embedded PostgreSQL for all instances, migrated and, when its catalog is empty, loaded
@@ -19,8 +24,7 @@ export interface FleetDatabase {
  */
 export async function startFleetDatabase(config: Config, say: (line: string) => void): Promise<FleetDatabase> {
   if (config.databaseUrl !== undefined) {
-    const { hostname, port, pathname } = new URL(config.databaseUrl);
-    return { url: config.databaseUrl, description: `DATABASE_URL (${hostname}:${port || 5432}${pathname})`, stop: async () => undefined };
+    return { url: config.databaseUrl, description: `DATABASE_URL (${withoutSecrets(config.databaseUrl)})`, stop: async () => undefined };
   }
   say(`DATABASE_URL unset: starting one embedded PostgreSQL for every instance (${config.embeddedPgDir}, port ${config.embeddedPgPort})`);
   const embedded = await startEmbeddedPostgres({ dir: config.embeddedPgDir, port: config.embeddedPgPort, database: 'atelier' });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import { migrate } from '../../src/db/migrate';
-import { provisionReader, readerUrl } from '../../src/db/roles';
+import { provisionReader, readerPassword, readerUrl } from '../../src/db/roles';
 import { loadCatalog } from '../support/catalog';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 
@@ -59,5 +59,31 @@ describe('read-only database role (real PostgreSQL)', () => {
     await owner.end();
     const { rows } = await reader.query('SELECT count(*)::int AS n FROM catalog_next.product_doc');
     expect(rows[0].n).to.equal(0);
+  });
+
+  it('when the owner connects through a socket directory with no host, then the reader URL keeps it and logs in', async () => {
+    const owner = new pg.Client({ connectionString: db.url });
+    await owner.connect();
+    try {
+      const dirs = (await owner.query<{ d: string }>("SELECT current_setting('unix_socket_directories') AS d")).rows[0]!.d;
+      const port = (await owner.query<{ p: string }>("SELECT current_setting('port') AS p")).rows[0]!.p;
+      const socketDir = dirs.split(',')[0]!.trim();
+      const parsed = new URL(db.url);
+      // libpq's form, which WHATWG URL cannot parse: credentials, no host, the directory in ?host=.
+      const socketUrl = `postgres://${parsed.username}:${parsed.password}@${parsed.pathname}?host=${socketDir}&port=${port}`;
+      const url = await provisionReader(owner, socketUrl);
+      expect(url).to.equal(`postgres://atelier_reader:${readerPassword(socketUrl)}@${parsed.pathname}?host=${socketDir}&port=${port}`);
+      const socketReader = new pg.Client({ connectionString: url });
+      await socketReader.connect();
+      try {
+        expect((await socketReader.query('SELECT current_user AS u, inet_server_addr() AS a')).rows[0]).to.deep.equal({ u: 'atelier_reader', a: null });
+      } finally {
+        await socketReader.end();
+      }
+    } finally {
+      // Back to the password the other tests' reader uses.
+      await provisionReader(owner, db.url);
+      await owner.end();
+    }
   });
 });
