@@ -23,8 +23,9 @@ export interface DocumentStoreOptions {
   cacheTtlMs: number;
   notFoundTtlMs: number;
   /**
-   * Most database reads in flight at once (pool connections plus a bounded queue). Beyond it
-   * a miss fails at once with 503 instead of queueing: cache hits keep being served.
+   * Most misses waiting for the database at once (pool connections plus a bounded queue; a
+   * document or a page each). Beyond it a miss fails at once with 503 instead of queueing:
+   * cache hits keep being served.
    */
   maxInFlight?: number;
   /**

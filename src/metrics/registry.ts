@@ -13,7 +13,7 @@ export interface PoolCounts {
 /** Typed handles on one worker's metrics. */
 export interface WorkerMetrics {
   http: RequestObserver;
-  /** Matches `DocumentStoreOptions.onFetch`: one database read of a document, in seconds. */
+  /** Matches `DocumentStoreOptions.onFetch`: one document's database read (its batch), in seconds. */
   observeFetch(kind: string, seconds: number): void;
   /** Reports this cache's counters at every scrape. */
   watchCache(stats: () => CacheStats, maxBytes: number): void;
@@ -35,7 +35,7 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
 
   const fetch = createHotHistogram(registry, {
     name: 'atelier_db_fetch_duration_seconds',
-    help: 'Time to read one document (or one page) from PostgreSQL on a cache miss, by document kind.',
+    help: 'Time a missed document (or page) waited on PostgreSQL: its batched read, one observation per document, by kind.',
     labelNames: ['kind'] as const,
     buckets: FETCH_BUCKETS,
   });
