@@ -11,6 +11,12 @@ export interface DocumentStore {
   page(page: number, count: number): CacheEntry | Promise<CacheEntry>;
   /** Forget every cached document, after the catalog changed. */
   invalidate(): void;
+  /**
+   * Opens `connections` database connections and prepares the batch statement on each, so the
+   * first burst of misses after a start waits neither for logins nor for planning. Never
+   * fails: a database that is not there yet is met by the usual 503s later.
+   */
+  warm(connections: number): Promise<void>;
   cacheStats(): CacheStats;
 }
 
@@ -150,6 +156,11 @@ export function createDocumentStore(opts: DocumentStoreOptions): DocumentStore {
     product: (kind, id) => cache.get(PREFIX[kind] + id),
     page: (page, count) => cache.get(`l${page}:${count}`),
     invalidate: () => cache.clear(),
+    async warm(connections) {
+      // Concurrent statements make the pool open a connection for each.
+      const empty = { name: 'atelier_documents', text: DOCUMENTS_STATEMENT, values: [[], [], []], rowMode: 'array' as const };
+      await Promise.allSettled(Array.from({ length: connections }, () => opts.pool.query(empty)));
+    },
     cacheStats: () => cache.stats(),
   };
 }

@@ -99,5 +99,6 @@ export async function runWorker(config: Config): Promise<void> {
   process.on('message', (msg) => msg === SHUTDOWN_MESSAGE && drain('primary asked'));
   // If the primary dies, its IPC channel closes: a worker never outlives its primary.
   process.on('disconnect', () => drain('primary gone'));
+  await documents.warm(config.pgPoolMax);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
 }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import { NOT_FOUND } from '../../src/catalog/cache';
-import { DOCUMENTS_STATEMENT, KIND_STATEMENTS, PAGE_STATEMENT, type DocumentKind } from '../../src/catalog/documents';
+import { createDocumentStore, DOCUMENTS_STATEMENT, KIND_STATEMENTS, PAGE_STATEMENT, type DocumentKind } from '../../src/catalog/documents';
 import { startApp, type RunningApp } from '../support/app';
 import { loadCatalog, type CatalogFixture } from '../support/catalog';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
@@ -107,6 +107,40 @@ describe('document store through the app (real PostgreSQL)', () => {
       }
     } finally {
       await client.end();
+    }
+  });
+
+  it('when the store is warmed, then the pool holds that many connections, each with the batch statement prepared', async () => {
+    const pool = new pg.Pool({ connectionString: db.url, max: 3 });
+    try {
+      const store = createDocumentStore({ pool, cacheMaxBytes: 1e6, cacheTtlMs: 60_000, notFoundTtlMs: 1000 });
+      await store.warm(3);
+      expect(pool.totalCount).to.equal(3);
+      // Each connection's session lists the statement as prepared by this process.
+      const clients = await Promise.all([pool.connect(), pool.connect(), pool.connect()]);
+      try {
+        expect(pool.totalCount).to.equal(3);
+        for (const client of clients) {
+          const { rows } = await client.query<{ name: string }>('SELECT name FROM pg_prepared_statements');
+          expect(rows.map((r) => r.name)).to.include('atelier_documents');
+        }
+      } finally {
+        for (const client of clients) client.release();
+      }
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('when the database cannot be reached, then warming resolves anyway (the service starts and answers 503)', async () => {
+    const pool = new pg.Pool({ connectionString: 'postgres://nobody:x@127.0.0.1:1/none', max: 2, connectionTimeoutMillis: 500 });
+    pool.on('error', () => undefined);
+    try {
+      const store = createDocumentStore({ pool, cacheMaxBytes: 1e6, cacheTtlMs: 60_000, notFoundTtlMs: 1000 });
+      await store.warm(2);
+      expect(pool.totalCount).to.equal(0);
+    } finally {
+      await pool.end();
     }
   });
 });
