@@ -4,7 +4,7 @@ import { catalogVersion, DOCUMENT_VIEWS, notifyCatalogChanged } from '../src/db/
 import { CATALOG_SCHEMA } from '../src/db/migrate';
 import { openDatabase } from '../src/db/embedded';
 import { formatDuration } from './etl/progress';
-import { RELOAD_LOCK } from './etl/reload';
+import { ADVISORY_LOCKS } from '../src/db/locks';
 
 /**
  * `npm run db:refresh`: rebuilds every document view of the live catalog from its tables
@@ -19,11 +19,11 @@ async function main(): Promise<void> {
     await client.connect();
     // A reload builds its own views and swaps them in; refreshing the old ones meanwhile is wasted work.
     const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
-      RELOAD_LOCK,
+      ADVISORY_LOCKS.reload,
     ]);
     if (!rows[0]?.locked) {
       process.stderr.write('a catalog load is running: waiting for it to finish\n');
-      await client.query('SELECT pg_advisory_lock($1)', [RELOAD_LOCK]);
+      await client.query('SELECT pg_advisory_lock($1)', [ADVISORY_LOCKS.reload]);
     }
     // The views aggregate whole tables: enough memory to keep the sorts and hashes in RAM.
     await client.query("SET work_mem = '256MB'");

@@ -14,6 +14,7 @@ import { dropSchema, foreignKeyTasks, indexTasks, NEXT_SCHEMA, prepareSchema } f
 import { dropOldCatalog, swapCatalog } from './swap';
 import { runTasks, type Task } from './tasks';
 import { viewTasks } from './views';
+import { ADVISORY_LOCKS } from '../../src/db/locks';
 
 export interface ReloadOptions {
   url: string;
@@ -47,8 +48,6 @@ export interface ReloadResult {
   timings: { loadMs: number; indexesMs: number; viewsMs: number; swapMs: number; totalMs: number };
 }
 
-// Arbitrary key: one reload per database at a time.
-export const RELOAD_LOCK = 7_301_989;
 // 2 connections match the 2-core target machine: one PostgreSQL backend per core.
 export const DEFAULT_JOBS = 2;
 // Off by default: the contract says a reject is never fatal. Operators may set e.g. 0.01
@@ -90,7 +89,7 @@ export async function reloadCatalog(opts: ReloadOptions): Promise<ReloadResult> 
   opts.signal?.addEventListener('abort', onAbort);
   let built = false;
   try {
-    const { rows } = await main.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [RELOAD_LOCK]);
+    const { rows } = await main.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [ADVISORY_LOCKS.reload]);
     if (!rows[0]?.locked) throw new EtlError('another catalog load is running on this database');
     await migrate(main);
     await dropOldCatalog(main);

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { catalogVersion, notifyCatalogChanged } from '../../src/db/catalog';
-import { CATALOG_SCHEMA, MIGRATION_LOCK } from '../../src/db/migrate';
+import { ADVISORY_LOCKS } from '../../src/db/locks';
+import { CATALOG_SCHEMA } from '../../src/db/migrate';
 import { NEXT_SCHEMA, OLD_SCHEMA } from './schema';
 
 /**
@@ -17,7 +18,7 @@ export async function swapCatalog(client: pg.ClientBase, source: string): Promis
     // Renames need no lock on the tables; this bounds only the wait for the migration lock,
     // which keeps a starting service's migration off a schema while the schemas change names.
     await client.query("SET LOCAL lock_timeout = '60s'");
-    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await client.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.migration]);
     const version = (await catalogVersion(client)) + 1;
     await client.query(`INSERT INTO ${NEXT_SCHEMA}.catalog_info (version, source) VALUES ($1, $2)`, [version, source]);
     await client.query(`ALTER SCHEMA ${CATALOG_SCHEMA} RENAME TO ${OLD_SCHEMA}`);

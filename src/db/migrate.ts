@@ -2,15 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import { dbDir } from './paths';
+import { ADVISORY_LOCKS } from './locks';
 
 /** The live catalog's schema. Reloads build another schema and rename it to this one. */
 export const CATALOG_SCHEMA = 'catalog';
-
-/**
- * Advisory lock key held while a catalog schema changes: migrations here, the schema swap of
- * a reload (db/etl/swap.ts). An arbitrary constant every instance and tool shares.
- */
-export const MIGRATION_LOCK = 7_301_988;
 
 export interface MigrationResult {
   applied: string[];
@@ -36,7 +31,7 @@ function quoteIdent(name: string): string {
  */
 export async function migrate(client: pg.ClientBase, schema: string = CATALOG_SCHEMA): Promise<MigrationResult> {
   const applied: string[] = [];
-  await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+  await client.query('SELECT pg_advisory_lock($1)', [ADVISORY_LOCKS.migration]);
   try {
     await client.query(`CREATE TABLE IF NOT EXISTS public.schema_migrations (
       schema_name text NOT NULL,
@@ -62,7 +57,7 @@ export async function migrate(client: pg.ClientBase, schema: string = CATALOG_SC
       applied.push(file);
     }
   } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+    await client.query('SELECT pg_advisory_unlock($1)', [ADVISORY_LOCKS.migration]);
   }
   return { applied };
 }

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type pg from 'pg';
 import { CATALOG_SCHEMA } from './migrate';
+import { ADVISORY_LOCKS } from './locks';
 
 /** The role HTTP workers connect as: it can read the catalog and nothing else. */
 export const READER_ROLE = 'atelier_reader';
@@ -36,7 +37,7 @@ export async function provisionReader(owner: pg.ClientBase, ownerUrl: string): P
   // which would otherwise race to CREATE the same role.
   await owner.query('BEGIN');
   try {
-    await owner.query('SELECT pg_advisory_xact_lock($1)', [READER_LOCK]);
+    await owner.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.reader]);
     await grantReader(owner, password);
     await owner.query('COMMIT');
   } catch (err) {
@@ -46,8 +47,6 @@ export async function provisionReader(owner: pg.ClientBase, ownerUrl: string): P
   return readerUrl(ownerUrl);
 }
 
-// Arbitrary constant shared by every instance (distinct from the migration lock).
-const READER_LOCK = 7_301_989;
 
 async function grantReader(owner: pg.ClientBase, password: string): Promise<void> {
   // Identifiers and a password literal cannot be bound parameters in DDL; the role name is a

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import { migrate } from '../../src/db/migrate';
+import { ADVISORY_LOCKS } from '../../src/db/locks';
 import { provisionReader, readerPassword, readerUrl } from '../../src/db/roles';
 import { loadCatalog } from '../support/catalog';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
@@ -84,6 +85,22 @@ describe('read-only database role (real PostgreSQL)', () => {
       // Back to the password the other tests' reader uses.
       await provisionReader(owner, db.url);
       await owner.end();
+    }
+  });
+
+  it('when a catalog load or a migration holds its lock, then provisioning the reader (every start) does not wait for it', async () => {
+    const holder = new pg.Client({ connectionString: db.url });
+    const owner = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    await owner.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1), pg_advisory_lock($2)', [ADVISORY_LOCKS.reload, ADVISORY_LOCKS.migration]);
+      // Fails instead of waiting if the reader's lock is one of those.
+      await owner.query("SET lock_timeout = '2s'");
+      expect(await provisionReader(owner, db.url)).to.equal(readerUrl(db.url));
+    } finally {
+      await owner.end();
+      await holder.end();
     }
   });
 });
