@@ -1,5 +1,5 @@
 import type { ReadPool } from '../db/replicas';
-import { AppError, isDatabaseUnavailable } from '../http/errors';
+import { AppError, isConnectionFailure } from '../http/errors';
 import { createBatcher } from './batch';
 import { createDocumentCache, NOT_FOUND, type CacheEntry, type CacheStats } from './cache';
 
@@ -43,30 +43,27 @@ export interface DocumentStoreOptions {
   onFetch?: (kind: DocumentKind | 'page', seconds: number) => void;
 }
 
-// Named statements: parsed and planned once per connection, then only bound and executed.
-/**
- * The documents of a batch, all kinds in one statement (one round trip instead of three: a
- * page view misses all three at once), answered as (cache key, body) rows.
- */
-export const DOCUMENTS_STATEMENT = `SELECT 'p' || id, body FROM catalog.product_doc WHERE id = ANY($1::int[])
-UNION ALL SELECT 's' || id, body FROM catalog.styles_doc WHERE id = ANY($2::int[])
-UNION ALL SELECT 'r' || id, body FROM catalog.related_doc WHERE id = ANY($3::int[])`;
-/** One kind's documents, read alone when the batch statement fails: a broken view then fails only its own route. */
-export const KIND_STATEMENTS: Record<DocumentKind, string> = {
-  product: "SELECT 'p' || id, body FROM catalog.product_doc WHERE id = ANY($1::int[])",
-  styles: "SELECT 's' || id, body FROM catalog.styles_doc WHERE id = ANY($1::int[])",
-  related: "SELECT 'r' || id, body FROM catalog.related_doc WHERE id = ANY($1::int[])",
-};
 const KINDS = ['product', 'styles', 'related'] as const;
-// Most documents read by one statement: 64 index probes keep a batch's latency near one read's.
-const MAX_BATCH = 64;
-/** The listing read: a position range of product_list_doc (exported for the plan test). */
-export const PAGE_STATEMENT =
-  "SELECT '[' || coalesce(string_agg(body, ',' ORDER BY pos), '') || ']' FROM catalog.product_list_doc WHERE pos > $1 AND pos <= $2";
-
 // Cache keys: one letter for the route, then its arguments.
 const PREFIX: Record<DocumentKind, string> = { product: 'p', styles: 's', related: 'r' };
-const KIND_OF_PREFIX: Record<string, DocumentKind> = { p: 'product', s: 'styles', r: 'related' };
+const KIND_OF_PREFIX = Object.fromEntries(KINDS.map((kind) => [PREFIX[kind], kind])) as Record<string, DocumentKind>;
+
+// Named statements: parsed and planned once per connection, then only bound and executed.
+/** One kind's documents by id (parameter `$n`), answered as (cache key, body) rows. */
+const kindStatement = (kind: DocumentKind, n: number): string =>
+  `SELECT '${PREFIX[kind]}' || id, body FROM catalog.${kind}_doc WHERE id = ANY($${n}::int[])`;
+/**
+ * The documents of a batch, all kinds in one statement (one round trip instead of three: a
+ * page view misses all three at once); parameters: the ids of each kind, in KINDS order.
+ */
+export const DOCUMENTS_STATEMENT = KINDS.map((kind, i) => kindStatement(kind, i + 1)).join('\nUNION ALL ');
+/** One kind's documents, read alone when the batch statement fails: a broken view then fails only its own route. */
+export const KIND_STATEMENTS = Object.fromEntries(KINDS.map((kind) => [kind, kindStatement(kind, 1)])) as Record<DocumentKind, string>;
+// Most documents read by one statement: 64 index probes keep a batch's latency near one read's.
+const MAX_BATCH = 64;
+/** The listing read: a position range of product_list_doc, always one row (exported for the plan test). */
+export const PAGE_STATEMENT =
+  "SELECT '[' || coalesce(string_agg(body, ',' ORDER BY pos), '') || ']' FROM catalog.product_list_doc WHERE pos > $1 AND pos <= $2";
 
 /**
  * The body's UTF-8 bytes in a buffer of their own. Buffer.from() slices small strings out of
@@ -94,14 +91,13 @@ export function createDocumentStore(opts: DocumentStoreOptions): DocumentStore {
     }
   };
 
-  const readPage = async (page: number, count: number): Promise<Buffer | undefined> => {
+  const readPage = async (page: number, count: number): Promise<Buffer> => {
     const started = process.hrtime.bigint();
     // Positions are 1-based; bigint-safe because page and count are bounded by the route.
     const values = [(page - 1) * count, page * count];
-    const result = await opts.pool.query<[string | null]>({ name: 'atelier_page', text: PAGE_STATEMENT, values, rowMode: 'array' });
+    const result = await opts.pool.query<[string]>({ name: 'atelier_page', text: PAGE_STATEMENT, values, rowMode: 'array' });
     opts.onFetch?.('page', Number(process.hrtime.bigint() - started) / 1e9);
-    const body = result.rows[0]?.[0];
-    return body == null ? undefined : ownBuffer(body);
+    return ownBuffer(result.rows[0]![0]);
   };
 
   const readRows = async (name: string, text: string, values: number[][], into: Map<string, Buffer | Error>): Promise<void> => {
@@ -113,14 +109,16 @@ export function createDocumentStore(opts: DocumentStoreOptions): DocumentStore {
   const readDocuments = async (keys: string[]): Promise<Map<string, Buffer | Error>> => {
     const started = process.hrtime.bigint();
     const ids: Record<DocumentKind, number[]> = { product: [], styles: [], related: [] };
-    for (const key of keys) ids[KIND_OF_PREFIX[key[0]!]!].push(Number(key.slice(1)));
+    const kinds = keys.map((key) => KIND_OF_PREFIX[key[0]!]!);
+    keys.forEach((key, i) => ids[kinds[i]!].push(Number(key.slice(1))));
     const found = new Map<string, Buffer | Error>();
     try {
-      await readRows('atelier_documents', DOCUMENTS_STATEMENT, [ids.product, ids.styles, ids.related], found);
+      await readRows('atelier_documents', DOCUMENTS_STATEMENT, KINDS.map((kind) => ids[kind]), found);
     } catch (err) {
-      // The database being away fails the batch; an error of the statement (a view missing,
-      // say) may belong to one view: each kind is read alone and fails on its own.
-      if (isDatabaseUnavailable(err)) throw err;
+      // No connection fails the batch (retrying per kind would only log in again); an error
+      // of the statement (a view missing, say) may belong to one view: each kind is read
+      // alone and fails on its own.
+      if (isConnectionFailure(err)) throw err;
       await Promise.all(
         KINDS.filter((kind) => ids[kind].length > 0).map((kind) =>
           readRows(`atelier_${kind}`, KIND_STATEMENTS[kind], [ids[kind]], found).catch((kindErr: unknown) => {
@@ -131,7 +129,7 @@ export function createDocumentStore(opts: DocumentStoreOptions): DocumentStore {
       );
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    for (const key of keys) opts.onFetch?.(KIND_OF_PREFIX[key[0]!]!, seconds);
+    for (const kind of kinds) opts.onFetch?.(kind, seconds);
     return found;
   };
   const batched = createBatcher({ read: readDocuments, maxBatch: MAX_BATCH, maxConcurrent: opts.maxConcurrentReads ?? Infinity });
@@ -141,7 +139,6 @@ export function createDocumentStore(opts: DocumentStoreOptions): DocumentStore {
       const [page, count] = key.slice(1).split(':').map(Number) as [number, number];
       return bounded(() => readPage(page, count));
     }
-    if (KIND_OF_PREFIX[key[0] ?? ''] === undefined) throw new Error(`unknown cache key ${key}`);
     return bounded(() => batched(key));
   };
 
@@ -158,7 +155,7 @@ export function createDocumentStore(opts: DocumentStoreOptions): DocumentStore {
     invalidate: () => cache.clear(),
     async warm(connections) {
       // Concurrent statements make the pool open a connection for each.
-      const empty = { name: 'atelier_documents', text: DOCUMENTS_STATEMENT, values: [[], [], []], rowMode: 'array' as const };
+      const empty = { name: 'atelier_documents', text: DOCUMENTS_STATEMENT, values: KINDS.map(() => []), rowMode: 'array' as const };
       await Promise.allSettled(Array.from({ length: connections }, () => opts.pool.query(empty)));
     },
     cacheStats: () => cache.stats(),

@@ -43,10 +43,15 @@ function isConnectionRejected(err: unknown): boolean {
   return err instanceof Error && typeof code === 'string' && (code.startsWith('28') || code === '3D000');
 }
 
+/** The request could not reach the database (away, or not letting it in yet): a 503, never a bug. */
+export function isConnectionFailure(err: unknown): boolean {
+  return isDatabaseUnavailable(err) || isConnectionRejected(err);
+}
+
 /** Converts any error into the status and client-safe message of the contract. */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
-  if (isDatabaseUnavailable(err) || isConnectionRejected(err)) {
+  if (isConnectionFailure(err)) {
     return new AppError(503, 'Service temporarily unavailable', { 'Retry-After': '1' }, { cause: err });
   }
   if (err instanceof URIError) return new AppError(400, 'Malformed URL');

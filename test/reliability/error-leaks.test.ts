@@ -23,15 +23,17 @@ function sqlError(): Error {
 }
 
 async function appWhosePoolThrows(thrown: () => unknown, checkReady: () => Promise<void> = async () => undefined) {
+  let statements = 0;
   const pool: ReadPool = {
     query: async () => {
+      statements++;
       throw thrown();
     },
   };
   const documents = createDocumentStore({ pool, cacheMaxBytes: 1e6, cacheTtlMs: 60_000, notFoundTtlMs: 1000 });
   const { log, lines } = memoryLogger();
   const server = await serve(createApp({ log, documents, checkReady, httpMaxAgeSeconds: 60 }));
-  return { ...server, lines };
+  return { ...server, lines, statements: () => statements };
 }
 
 async function expectGeneric(res: Response, status: number, error: string): Promise<void> {
@@ -88,6 +90,8 @@ describe('reliability: failures never leak internals', () => {
       const res = await fetch(`${app.url}/products/1`);
       expect(res.headers.get('retry-after'), code).to.equal('1');
       await expectGeneric(res, 503, 'Service temporarily unavailable');
+      // One login attempt per batch: a refused connection is not retried view by view.
+      expect(app.statements(), code).to.equal(1);
     }
     // The primary still treats a rejected owner login as fatal (a wrong password is not retried forever).
     expect(isDatabaseUnavailable(Object.assign(new Error('password authentication failed'), { code: '28P01' }))).to.equal(false);
