@@ -9,6 +9,8 @@ import { SHUTDOWN_MESSAGE } from './worker';
 
 // A worker that dies within this long of starting counts as a crash loop step (ms).
 const HEALTHY_AFTER_MS = 5_000;
+// Time a worker gets beyond SHUTDOWN_TIMEOUT_MS to close its pool and report before SIGKILL (ms).
+const KILL_GRACE_MS = 2_000;
 // Restart delay after k consecutive quick deaths: 0, 100, 200, 400 ms … capped at 30 s.
 const restartDelayMs = (k: number): number => (k === 0 ? 0 : Math.min(100 * 2 ** (k - 1), 30_000));
 
@@ -86,10 +88,12 @@ export async function runPrimary(config: Config): Promise<void> {
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
     const exited = workers.map((w) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r()))));
     for (const w of workers) if (w.isConnected()) w.send(SHUTDOWN_MESSAGE);
+    // A worker force-closes its last connections at shutdownTimeoutMs, then closes its pool and
+    // hands over its final counts: it gets that long plus a grace before it is killed.
     const force = setTimeout(() => {
       log.warn('workers did not drain in time: killing them');
       for (const w of workers) w.process.kill('SIGKILL');
-    }, config.shutdownTimeoutMs);
+    }, config.shutdownTimeoutMs + KILL_GRACE_MS);
     await Promise.all(exited);
     clearTimeout(force);
     await metrics?.close();

@@ -9,6 +9,38 @@ import { startServer, type ServerProcess } from '../support/server-process';
 import { eventually } from '../support/wait';
 import { FIXTURE } from '../http/fixture';
 
+/**
+ * An uncommitted non-concurrent refresh holds an exclusive lock on the styles view, so a styles
+ * read started after this waits on it until `release()`.
+ */
+async function blockStylesReads(url: string) {
+  const blocker = new pg.Client({ connectionString: url });
+  blocker.on('error', () => undefined);
+  await blocker.connect();
+  await blocker.query('BEGIN');
+  await blocker.query('REFRESH MATERIALIZED VIEW catalog.styles_doc');
+  return {
+    /** Resolves once one read waits on the lock. */
+    async waiting(): Promise<void> {
+      // Watched from another session: inside the blocker's transaction the activity view is a snapshot.
+      const watcher = new pg.Client({ connectionString: url });
+      await watcher.connect();
+      try {
+        await eventually(async () => {
+          const { rows } = await watcher.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()");
+          return rows[0].n === 1;
+        }, 5_000, 'the request to wait on the lock');
+      } finally {
+        await watcher.end();
+      }
+    },
+    async release(): Promise<void> {
+      await blocker.query('COMMIT');
+      await blocker.end();
+    },
+  };
+}
+
 describe('the clustered service as a real process', function () {
   this.timeout(60_000);
   const running: ServerProcess[] = [];
@@ -85,22 +117,9 @@ describe('the clustered service as a real process', function () {
     const server = await startServer({ DATABASE_URL: db.url, WORKERS: '1' });
     running.push(server);
 
-    // An uncommitted non-concurrent refresh holds an exclusive lock on the view, so the next
-    // styles read waits on it and is in flight when SIGTERM arrives.
-    const blocker = new pg.Client({ connectionString: db.url });
-    blocker.on('error', () => undefined);
-    await blocker.connect();
-    await blocker.query('BEGIN');
-    await blocker.query('REFRESH MATERIALIZED VIEW catalog.styles_doc');
+    const blocker = await blockStylesReads(db.url);
     const inFlight = fetch(`${server.url}/products/1/styles`);
-    // Watched from another session: inside the blocker's transaction the activity view is a snapshot.
-    const watcher = new pg.Client({ connectionString: db.url });
-    await watcher.connect();
-    await eventually(async () => {
-      const { rows } = await watcher.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()");
-      return rows[0].n === 1;
-    }, 5_000, 'the request to wait on the lock');
-    await watcher.end();
+    await blocker.waiting();
 
     const t0 = Date.now();
     server.child.kill('SIGTERM');
@@ -112,8 +131,7 @@ describe('the clustered service as a real process', function () {
         return true;
       }
     }, 5_000, 'the listener to close');
-    await blocker.query('COMMIT');
-    await blocker.end();
+    await blocker.release();
 
     const res = await inFlight;
     expect(res.status, server.output()).to.equal(200);
@@ -121,5 +139,26 @@ describe('the clustered service as a real process', function () {
     const { code } = await server.exited;
     expect(code).to.equal(0);
     expect(Date.now() - t0).to.be.below(10_000);
+  });
+
+  it('when a request outlives SHUTDOWN_TIMEOUT_MS, then its worker is cut off but still closes its pool and reports before the primary would kill it', async () => {
+    const db = await createTestDatabase();
+    dbs.push(db);
+    await loadCatalog(db.url, FIXTURE);
+    const server = await startServer({ DATABASE_URL: db.url, WORKERS: '1', SHUTDOWN_TIMEOUT_MS: '300' });
+    running.push(server);
+    const blocker = await blockStylesReads(db.url);
+    const inFlight = fetch(`${server.url}/products/1/styles`).catch((err: unknown) => err);
+    await blocker.waiting();
+
+    server.child.kill('SIGTERM');
+    // The connection is force-closed at 300 ms; the worker's pool then waits for the blocked read.
+    await new Promise((r) => setTimeout(r, 800));
+    await blocker.release();
+    expect(await inFlight).to.be.instanceOf(Error);
+    const { code } = await server.exited;
+    expect(code, server.output()).to.equal(0);
+    expect(server.output()).to.include('worker stopped');
+    expect(server.output()).to.not.include('did not drain in time');
   });
 });
