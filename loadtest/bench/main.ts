@@ -249,8 +249,8 @@ async function main(): Promise<void> {
       const [before, over, after] = results as [Measured, Measured, Measured];
       const last = rowsOut[rowsOut.length - 1]!;
       last.ratio = after.rps / before.rps;
-      last.target = 'only 200/503 under overload; after ≥ 0.8× before';
-      last.pass = last.pass! && after.rps >= 0.8 * before.rps && (over.statuses?.['503'] ?? 0) >= 0;
+      last.target = 'only 200/503, some 503 (the bound is reached); after ≥ 0.8× before';
+      last.pass = last.pass! && after.rps >= 0.8 * before.rps && (over.statuses?.['503'] ?? 0) > 0;
     }
 
     const report = formatReport(rowsOut, {

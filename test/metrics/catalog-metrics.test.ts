@@ -81,13 +81,16 @@ describe('catalog and ETL metrics from the database', function () {
     const silent = net.createServer((socket) => void sockets.push(socket));
     const port = await freePort();
     await new Promise<void>((r) => silent.listen(port, '127.0.0.1', r));
-    const deadPool = new pg.Pool({ connectionString: `postgres://x@127.0.0.1:${port}/x`, max: 1, connectionTimeoutMillis: 1_000 });
+    // The pool itself would wait 10 minutes: only the reader's own timeout can end the read
+    // within the test's time limit.
+    const deadPool = new pg.Pool({ connectionString: `postgres://x@127.0.0.1:${port}/x`, max: 1, connectionTimeoutMillis: 600_000 });
+    deadPool.on('error', () => undefined);
     try {
       const read = createCatalogReader({ pool: () => deadPool, maxAgeMs: 0, timeoutMs: 100 });
       expect(await read()).to.equal(undefined);
     } finally {
-      await deadPool.end().catch(() => undefined);
       for (const s of sockets) s.destroy();
+      await deadPool.end().catch(() => undefined);
       await new Promise((r) => silent.close(r));
     }
   });
