@@ -49,7 +49,7 @@ export interface DocumentCache {
 export const ENTRY_OVERHEAD_BYTES = 300;
 const NOT_FOUND_SIZE = ENTRY_OVERHEAD_BYTES;
 
-export function etagOf(body: Buffer): string {
+function etagOf(body: Buffer): string {
   return `"${createHash('sha1').update(body).digest('base64url')}"`;
 }
 

@@ -8,7 +8,7 @@ import { checkCatalogLoaded } from '../db/catalog';
 import { createPool } from '../db/pool';
 import { createReplicatedReads } from '../db/replicas';
 import { listenForCatalogChanges } from '../db/listener';
-import { hardenServer, MAX_HEADER_BYTES } from '../http/limits';
+import { createHttpServer } from '../http/limits';
 import { createLogger } from '../logger';
 import { startWorkerMetrics } from '../metrics/worker';
 
@@ -65,8 +65,7 @@ export async function runWorker(config: Config): Promise<void> {
     metrics: metrics?.http,
   });
 
-  const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, app.callback());
-  hardenServer(server);
+  const server = createHttpServer(app.callback());
 
   let draining = false;
   const drain = (reason: string): void => {

@@ -2,7 +2,7 @@ import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 
 /** Longest request target accepted, in bytes: far above any contract URL (~40 bytes). */
-export const MAX_URL_BYTES = 2048;
+const MAX_URL_BYTES = 2048;
 
 /**
  * The service's one error type. `status` < 500: `message` is for the client.

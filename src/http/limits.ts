@@ -1,20 +1,14 @@
-import type http from 'node:http';
+import http from 'node:http';
 import type { Duplex } from 'node:stream';
 
 /** Largest header block accepted, in bytes (Node's parser answers 431 above it). */
 export const MAX_HEADER_BYTES = 8192;
 
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  405: 'Method Not Allowed',
-  408: 'Request Timeout',
-  431: 'Request Header Fields Too Large',
-};
-
 function endWithJson(socket: Duplex, status: number, extraHeaders = ''): void {
-  const body = JSON.stringify({ error: REASONS[status] });
+  const reason = http.STATUS_CODES[status];
+  const body = JSON.stringify({ error: reason });
   socket.end(
-    `HTTP/1.1 ${status} ${REASONS[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\n${extraHeaders}Connection: close\r\n\r\n${body}`,
   );
 }
@@ -23,7 +17,7 @@ function endWithJson(socket: Duplex, status: number, extraHeaders = ''): void {
  * Requests the HTTP parser rejects never reach koa; Node's default answer has no body. This
  * sends the contract's JSON error instead, then closes the socket.
  */
-export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
   if (!socket.writable || err.code === 'ECONNRESET') {
     socket.destroy();
     return;
@@ -31,11 +25,18 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
   endWithJson(socket, err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400);
 }
 
+/** The service's HTTP server for `handler`, with the limits below: what workers and tests serve with. */
+export function createHttpServer(handler: http.RequestListener): http.Server {
+  const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, handler);
+  hardenServer(server);
+  return server;
+}
+
 /**
  * Timeouts that cut slow or idle clients (slowloris) and the JSON answer to malformed requests.
  * Values match nginx/ (client_header_timeout 10 s; upstream keepalive_timeout 60 s).
  */
-export function hardenServer(server: http.Server): void {
+function hardenServer(server: http.Server): void {
   // 65 s keep-alive: longer than nginx's upstream keepalive_timeout (60 s), so nginx always
   // closes an idle upstream socket first and never reuses one the service is closing.
   server.keepAliveTimeout = 65_000;

@@ -14,15 +14,16 @@ const VALID_ID = /^[\w.:@-]{1,128}$/;
 export function requestLog(log: Logger, metrics?: RequestObserver): Middleware {
   // One child logger per (method, route template) seen: pino serialises a child's bindings
   // once, so a request line only formats what differs per request. Only GET/HEAD on matched
-  // routes are cached, which bounds the map at 2 × the route count.
-  const children = new Map<string, Logger>();
+  // routes are cached, which bounds the maps at the route count each; keyed by the route
+  // string itself, nothing is built per request.
+  const children = { GET: new Map<string, Logger>(), HEAD: new Map<string, Logger>() };
   const lineLogger = (method: string, route: string | undefined): Logger | undefined => {
     if (route === undefined || (method !== 'GET' && method !== 'HEAD')) return undefined;
-    const key = method + route;
-    let child = children.get(key);
+    const byRoute = children[method];
+    let child = byRoute.get(route);
     if (child === undefined) {
       child = log.child({ method, route });
-      children.set(key, child);
+      byRoute.set(route, child);
     }
     return child;
   };

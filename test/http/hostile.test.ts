@@ -1,15 +1,10 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import http from 'node:http';
 import net from 'node:net';
-import { createApp } from '../../src/app';
-import { createDocumentStore } from '../../src/catalog/documents';
-import { checkCatalogLoaded } from '../../src/db/catalog';
-import { hardenServer, MAX_HEADER_BYTES } from '../../src/http/limits';
-import pg from 'pg';
+import { MAX_HEADER_BYTES } from '../../src/http/limits';
+import { startApp, type RunningApp } from '../support/app';
 import { loadCatalog } from '../support/catalog';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
-import { memoryLogger } from '../support/silent-logger';
 import { FIXTURE } from './fixture';
 
 /** Generated inputs per property; each one is a real HTTP exchange. */
@@ -64,25 +59,18 @@ function expectWellFormed(res: RawResponse, what: string, head = false): void {
 describe('hostile input (property-based, real HTTP)', function () {
   this.timeout(120_000);
   let db: TestDatabase;
-  let server: http.Server;
-  let pool: pg.Pool;
+  let app: RunningApp;
   let port: number;
 
   before(async () => {
     db = await createTestDatabase();
     await loadCatalog(db.url, FIXTURE);
-    pool = new pg.Pool({ connectionString: db.url, max: 4 });
-    const documents = createDocumentStore({ pool, cacheMaxBytes: 1e6, cacheTtlMs: 60_000, notFoundTtlMs: 1000 });
-    const app = createApp({ log: memoryLogger().log, documents, checkReady: () => checkCatalogLoaded(pool), httpMaxAgeSeconds: 60 });
-    server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, app.callback());
-    hardenServer(server);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    port = (server.address() as net.AddressInfo).port;
+    // The worker's own server (src/http/limits.ts), through the shared test app.
+    app = await startApp(db.url);
+    port = Number(new URL(app.url).port);
   });
   after(async () => {
-    server?.closeAllConnections();
-    await new Promise((r) => server?.close(r));
-    await pool?.end();
+    await app?.close();
     await db?.drop();
   });
 
@@ -155,7 +143,7 @@ describe('hostile input (property-based, real HTTP)', function () {
   });
 
   it('when the database still has its data after all of that, then injection-shaped input changed nothing', async () => {
-    const { rows } = await pool.query('SELECT count(*)::int AS n FROM catalog.product');
+    const { rows } = await app.pool.query('SELECT count(*)::int AS n FROM catalog.product');
     expect(rows[0].n).to.equal(FIXTURE.products.length);
   });
 });

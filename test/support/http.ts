@@ -1,10 +1,10 @@
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
+import { createHttpServer } from '../../src/http/limits';
 
-/** Serves a koa app on a free loopback port; returns its base URL and a closer. */
+/** Serves a koa app as a worker does (same limits), on a free loopback port; returns its base URL and a closer. */
 export async function serve(app: Koa): Promise<{ url: string; close(): Promise<void> }> {
-  const server = http.createServer(app.callback());
+  const server = createHttpServer(app.callback());
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   return {
