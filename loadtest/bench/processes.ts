@@ -1,19 +1,9 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../../src/fleet/process';
+import { childPids, freePort, waitForOk } from '../../src/fleet/process';
 
 export { freePort };
-
-
-/** Children of `pid` (the service's workers). */
-export function childPids(pid: number): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
 
 const TICKS_PER_SECOND = 100;
 
@@ -59,16 +49,11 @@ export async function startService(env: Record<string, string>, logFile: string)
   });
   fs.closeSync(out);
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`service exited (${child.exitCode}); see ${logFile}`);
-    try {
-      if ((await fetch(`${url}/readyz`)).status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`service not ready within 60 s; see ${logFile}`);
-    await new Promise((r) => setTimeout(r, 100));
+  try {
+    await waitForOk(`${url}/readyz`, 60_000, () => (child.exitCode !== null ? `service exited (${child.exitCode})` : undefined));
+  } catch (err) {
+    child.kill('SIGTERM');
+    throw new Error(`${(err as Error).message}; see ${logFile}`);
   }
   const pid = child.pid!;
   return {

@@ -6,6 +6,21 @@ import { isCatalogEmpty, loadSample } from './catalog';
 import { migrate } from './migrate';
 import { provisionReader, READER_ROLE } from './roles';
 
+/** What `migrateAndSeed` did: the migrations applied, and the sample loaded if it was. */
+export interface Seeded {
+  applied: string[];
+  sample?: { products: number; ms: number };
+}
+
+/** Applies pending migrations and, for an embedded database, loads the sample into an empty catalog. */
+export async function migrateAndSeed(client: pg.ClientBase, config: Config, embedded: boolean): Promise<Seeded> {
+  const { applied } = await migrate(client);
+  if (!embedded || config.sampleProducts === 0 || !(await isCatalogEmpty(client))) return { applied };
+  const started = Date.now();
+  const products = await loadSample(client, config.sampleProducts);
+  return { applied, sample: { products, ms: Date.now() - started } };
+}
+
 /**
  * Migrates the database, provisions the read-only role the workers use, and loads the sample
  * into an empty embedded catalog. Resolves to the connection string workers should use: the
@@ -19,13 +34,9 @@ export async function prepareDatabase(url: string, config: Config, embedded: boo
   });
   await client.connect();
   try {
-    const { applied } = await migrate(client);
+    const { applied, sample } = await migrateAndSeed(client, config, embedded);
     if (applied.length > 0) log.info({ applied }, 'database migrated');
-    if (embedded && config.sampleProducts > 0 && (await isCatalogEmpty(client))) {
-      const started = Date.now();
-      const products = await loadSample(client, config.sampleProducts);
-      log.info({ products, ms: Date.now() - started }, 'catalog was empty: loaded the built-in sample catalog');
-    }
+    if (sample) log.info(sample, 'catalog was empty: loaded the built-in sample catalog');
     try {
       return await provisionReader(client, url);
     } catch (err) {

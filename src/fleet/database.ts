@@ -1,8 +1,7 @@
 import pg from 'pg';
 import type { Config } from '../config';
-import { isCatalogEmpty, loadSample } from '../db/catalog';
 import { startEmbeddedPostgres } from '../db/embedded';
-import { migrate } from '../db/migrate';
+import { migrateAndSeed } from '../db/prepare';
 
 export interface FleetDatabase {
   /** What every instance gets as DATABASE_URL. */
@@ -32,13 +31,9 @@ export async function startFleetDatabase(config: Config, say: (line: string) => 
     const client = new pg.Client({ connectionString: embedded.url, application_name: 'atelier-products fleet' });
     await client.connect();
     try {
-      const { applied } = await migrate(client);
+      const { applied, sample } = await migrateAndSeed(client, config, true);
       if (applied.length > 0) say(`database migrated: ${applied.join(', ')}`);
-      if (config.sampleProducts > 0 && (await isCatalogEmpty(client))) {
-        const started = Date.now();
-        const products = await loadSample(client, config.sampleProducts);
-        say(`catalog was empty: loaded the built-in sample (${products} products, ${Date.now() - started} ms)`);
-      }
+      if (sample) say(`catalog was empty: loaded the built-in sample (${sample.products} products, ${sample.ms} ms)`);
     } finally {
       await client.end();
     }

@@ -1,5 +1,15 @@
+import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
+
+/** PIDs of the live children of `pid` (a service primary's workers), by pgrep. */
+export function childPids(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
 
 /** Sends `signal` to a whole process group (a detached child and its children); ignores a gone group. */
 export function killGroup(pid: number, signal: NodeJS.Signals): void {

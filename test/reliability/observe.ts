@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import pg from 'pg';
 
-export { childPids } from '../../loadtest/bench/processes';
+export { childPids } from '../../src/fleet/process';
 
 /**
  * Observations of the service from outside, as an operator would make them: which processes

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { childPids } from '../../loadtest/bench/processes';
-import { freePort } from './postgres';
+import { childPids, freePort, waitForOk } from '../../src/fleet/process';
 
 const SERVER = path.resolve(__dirname, '../../dist/src/server.js');
 
@@ -17,7 +16,7 @@ export interface ServerProcess {
 }
 
 /** Runs the built service (`npm run build` first) as a real process tree on free ports. */
-export async function startServer(env: Record<string, string>, opts: { waitFor?: string } = {}): Promise<ServerProcess> {
+export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [SERVER], {
     env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', METRICS_PORT: String(await freePort()), LOG_LEVEL: 'info', ...env },
@@ -46,19 +45,11 @@ export async function startServer(env: Record<string, string>, opts: { waitFor?:
       }
     },
   };
-  const path_ = opts.waitFor ?? '/healthz';
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}):\n${out}`);
-    try {
-      if ((await fetch(url + path_)).status === 200) return server;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await server.stop();
-      throw new Error(`server did not answer ${path_} within 20 s:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  try {
+    await waitForOk(`${url}/healthz`, 20_000, () => (child.exitCode !== null ? `server exited early (${child.exitCode})` : undefined));
+  } catch (err) {
+    await server.stop();
+    throw new Error(`${(err as Error).message}:\n${out}`);
   }
+  return server;
 }
