@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,28 +7,8 @@ import { reloadCatalog } from '../../db/etl/reload';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { eventually } from '../support/wait';
 import { startCatalogService, type CatalogService } from './support/catalog-service';
+import { runTool, type ToolRun } from './support/run-tool';
 import { FIXTURE_DIR } from './etl/fixture';
-
-const ROOT = path.join(__dirname, '..', '..');
-
-function runRefresh(databaseUrl: string): {
-  kill(): void;
-  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
-} {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'db', 'refresh.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return {
-    kill: () => void (child.exitCode === null && child.kill('SIGKILL')),
-    done: new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr }))),
-  };
-}
 
 describe('npm run db:refresh', function () {
   this.timeout(60_000);
@@ -37,7 +16,7 @@ describe('npm run db:refresh', function () {
   let tmp: string;
   let service: CatalogService;
   let reader: pg.Client;
-  let run: ReturnType<typeof runRefresh> | undefined;
+  let run: ToolRun | undefined;
 
   before(async () => {
     db = await createTestDatabase();
@@ -49,7 +28,7 @@ describe('npm run db:refresh', function () {
   });
 
   after(async () => {
-    run?.kill();
+    if (run?.child.exitCode === null) run.child.kill('SIGKILL');
     await reader?.end();
     await service?.close();
     await db?.drop();
@@ -67,7 +46,7 @@ describe('npm run db:refresh', function () {
     for (const view of ['product_doc', 'product_list_doc', 'styles_doc', 'related_doc']) {
       await reader.query(`SELECT count(*) FROM catalog.${view}`);
     }
-    run = runRefresh(db.url);
+    run = runTool('db/refresh.ts', [], { DATABASE_URL: db.url });
     const { code, stdout, stderr } = await run.done;
     await reader.query('COMMIT');
     expect(code, stderr).to.equal(0);

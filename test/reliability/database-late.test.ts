@@ -2,25 +2,14 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded';
 import { READER_ROLE } from '../../src/db/roles';
 import { FIXTURE } from '../http/fixture';
 import { loadCatalog } from '../support/catalog';
-import { freePort } from '../support/postgres';
+import { freePort, queryRows } from '../support/postgres';
 import { startServer, type ServerProcess } from '../support/server-process';
 import { eventually } from '../support/wait';
 import { childPids } from './observe';
-
-async function scalar<T>(url: string, sql: string): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query({ text: sql, rowMode: 'array' })).rows[0]?.[0] as T;
-  } finally {
-    await client.end();
-  }
-}
 
 async function expectUnavailable(url: string, expected: string): Promise<void> {
   const res = await fetch(url);
@@ -91,7 +80,7 @@ describe('reliability: the database is down when the service starts', function (
       embedded = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), port: pgPort, database: 'atelier' });
       // The primary's retry loop (every 2 s) migrates, then creates the reader role.
       await eventually(
-        async () => (await scalar<boolean>(ownerUrl, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${READER_ROLE}') AND to_regclass('catalog.catalog_info') IS NOT NULL`)) === true,
+        async () => (await queryRows(ownerUrl, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AND to_regclass('catalog.catalog_info') IS NOT NULL", [READER_ROLE]))[0]?.[0] === true,
         15_000,
         'the service has migrated the database and provisioned the reader',
       );
@@ -116,11 +105,11 @@ describe('reliability: the database is down when the service starts', function (
     }
     expect((await fetch(`${service.url}/products/1/styles`)).status).to.equal(200);
     // The workers read as the read-only role whose credentials they were given before it existed.
-    const users = await scalar<string[]>(
+    const users = await queryRows(
       ownerUrl,
       "SELECT array_agg(DISTINCT usename::text) FROM pg_stat_activity WHERE application_name LIKE 'atelier-products worker%'",
     );
-    expect(users).to.deep.equal([READER_ROLE]);
+    expect(users).to.deep.equal([[[READER_ROLE]]]);
     // Recovered in place: same workers, none restarted.
     expect(await childPids(service.child.pid!)).to.have.members(workers);
     expect(service.output()).to.not.match(/worker died/);

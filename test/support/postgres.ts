@@ -39,6 +39,17 @@ export async function stopTestServer(): Promise<void> {
   await embedded?.stop();
 }
 
+/** Runs one statement on a fresh connection to `url` and returns its rows as arrays. */
+export async function queryRows(url: string, sql: string, values?: unknown[]): Promise<unknown[][]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query({ text: sql, values, rowMode: 'array' })).rows as unknown[][];
+  } finally {
+    await client.end();
+  }
+}
+
 export interface TestDatabase {
   url: string;
   name: string;

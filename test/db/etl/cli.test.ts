@@ -1,47 +1,19 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from '../../support/postgres';
+import { createTestDatabase, queryRows, type TestDatabase } from '../../support/postgres';
 import { eventually } from '../../support/wait';
 import { documentBodies, generateDataset } from '../support/datasets';
+import { runTool, type ToolRun } from '../support/run-tool';
 import { EXPECTED_REJECTS, FIXTURE_DIR, readRejects } from './fixture';
 
-const ROOT = path.join(__dirname, '..', '..', '..');
 const KEYS = ['product:1', 'styles:2', 'related:3', 'page:1:100'];
 
-interface Run {
-  child: ChildProcess;
-  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
-}
-
-/** `npm run etl -- args` as a child process (through tsx, so no build is needed). */
-function runEtl(args: string[], databaseUrl: string): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'db', 'etl.ts'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code) => resolve({ code, stdout, stderr })),
-  );
-  return { child, done };
-}
-
-async function query(url: string, sql: string): Promise<unknown[][]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query({ text: sql, rowMode: 'array' })).rows as unknown[][];
-  } finally {
-    await client.end();
-  }
+/** `npm run etl -- args` as a child process. */
+function runEtl(args: string[], databaseUrl: string): ToolRun {
+  return runTool('db/etl.ts', args, { DATABASE_URL: databaseUrl });
 }
 
 describe('npm run etl (command line)', function () {
@@ -121,14 +93,14 @@ describe('npm run etl (command line)', function () {
     });
 
     /** Starts loading `big` and resolves once PostgreSQL reports a COPY in progress for it. */
-    async function loadUntilCopying(): Promise<Run> {
+    async function loadUntilCopying(): Promise<ToolRun> {
       const run = runEtl(['--dir', big, '--rejects', path.join(tmp, 'big.csv')], db.url);
       children.push(run.child);
       await eventually(
         async () =>
           Number(
             (
-              await query(db.url, `SELECT count(*)::int FROM pg_stat_progress_copy WHERE datname = '${db.name}'`)
+              await queryRows(db.url, 'SELECT count(*)::int FROM pg_stat_progress_copy WHERE datname = $1', [db.name])
             )[0]![0],
           ) >= 1,
         10_000,
@@ -142,14 +114,14 @@ describe('npm run etl (command line)', function () {
       run.child.kill('SIGKILL');
       expect((await run.done).code).to.equal(null);
       expect(await documentBodies(db.url, KEYS)).to.deep.equal(previous);
-      expect(await query(db.url, 'SELECT version FROM catalog.catalog_info')).to.deep.equal([['1']]);
+      expect(await queryRows(db.url, 'SELECT version FROM catalog.catalog_info')).to.deep.equal([['1']]);
 
       const again = runEtl(['--dir', FIXTURE_DIR, '--rejects', path.join(tmp, 'again.csv')], db.url);
       children.push(again.child);
       const { code, stderr } = await again.done;
       expect(code, stderr).to.equal(0);
-      expect(await query(db.url, 'SELECT version FROM catalog.catalog_info')).to.deep.equal([['2']]);
-      expect(await query(db.url, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'catalog%'")).to.deep.equal([
+      expect(await queryRows(db.url, 'SELECT version FROM catalog.catalog_info')).to.deep.equal([['2']]);
+      expect(await queryRows(db.url, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'catalog%'")).to.deep.equal([
         ['catalog'],
       ]);
     });
@@ -161,7 +133,7 @@ describe('npm run etl (command line)', function () {
       expect(code).to.equal(1);
       expect(stderr).to.include('etl failed: interrupted\nThe live catalog is unchanged.');
       expect(await documentBodies(db.url, KEYS)).to.deep.equal(previous);
-      expect(await query(db.url, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'catalog%'")).to.deep.equal([
+      expect(await queryRows(db.url, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'catalog%'")).to.deep.equal([
         ['catalog'],
       ]);
     });

@@ -2,24 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import pg from 'pg';
 import { reloadCatalog, type ReloadResult } from '../../../db/etl/reload';
-import { createTestDatabase, type TestDatabase } from '../../support/postgres';
+import { createTestDatabase, queryRows, type TestDatabase } from '../../support/postgres';
 import { EXPECTED_COUNTS, EXPECTED_REJECTS, FIXTURE_DIR, readRejects } from './fixture';
-
-async function rows(url: string, sql: string): Promise<unknown[][]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query({ text: sql, rowMode: 'array' })).rows as unknown[][];
-  } finally {
-    await client.end();
-  }
-}
 
 /** Index and constraint definitions of a catalog schema, for comparing two databases. */
 async function schemaShape(url: string, schema: string): Promise<unknown[][]> {
-  return rows(
+  return queryRows(
     url,
     `SELECT 'index', tablename, indexname, replace(indexdef, '${schema}.', 'S.') FROM pg_indexes
       WHERE schemaname = '${schema}' AND tablename <> 'etl_load_summary'
@@ -60,7 +49,7 @@ describe('ETL of the defect fixture', function () {
 
   it('when products load, then quoting, multi-line text, "" escapes, decimals and the literal null are kept as text', async () => {
     expect(
-      await rows(
+      await queryRows(
         db.url,
         'SELECT id, name, slogan, description, category, default_price::text FROM catalog.product ORDER BY id',
       ),
@@ -97,7 +86,7 @@ describe('ETL of the defect fixture', function () {
   });
 
   it('when features load, then an unquoted null is NULL and a quoted "null" or "" is text', async () => {
-    expect(await rows(db.url, 'SELECT id, product_id, feature, value FROM catalog.features ORDER BY id')).to.deep.equal(
+    expect(await queryRows(db.url, 'SELECT id, product_id, feature, value FROM catalog.features ORDER BY id')).to.deep.equal(
       [
         [1, 1, 'Fabric', 'Canvas'],
         [2, 1, 'Buttons', 'Brass'],
@@ -114,7 +103,7 @@ describe('ETL of the defect fixture', function () {
   it('when styles load, then null sale prices are NULL and 1/0/true/false are booleans', async () => {
     const sql =
       'SELECT id, product_id, name, sale_price::text, original_price::text, default_style FROM catalog.styles ORDER BY id';
-    expect(await rows(db.url, sql)).to.deep.equal([
+    expect(await queryRows(db.url, sql)).to.deep.equal([
       [1, 1, 'Forest Green & Black', null, '140.00', true],
       [2, 1, 'Desert Brown & Tan', '100.00', '140.00', false],
       [3, 2, 'Black Lenses & Black Frame', null, '69.00', true],
@@ -126,7 +115,7 @@ describe('ETL of the defect fixture', function () {
   });
 
   it('when a photo URL is unterminated, then it ends at the end of its line and the row loads', async () => {
-    expect(await rows(db.url, 'SELECT id, style_id, url, thumbnail_url FROM catalog.photos ORDER BY id')).to.deep.equal(
+    expect(await queryRows(db.url, 'SELECT id, style_id, url, thumbnail_url FROM catalog.photos ORDER BY id')).to.deep.equal(
       [
         [1, 1, 'https://img.example/1.jpg', 'https://img.example/1t.jpg'],
         [2, 1, 'https://img.example/2.jpg', 'https://img.example/2t.jpg'],
@@ -138,7 +127,7 @@ describe('ETL of the defect fixture', function () {
   });
 
   it('when skus and related rows load, then orphans are gone and related 0 rows are dropped', async () => {
-    expect(await rows(db.url, 'SELECT id, style_id, size, quantity FROM catalog.skus ORDER BY id')).to.deep.equal([
+    expect(await queryRows(db.url, 'SELECT id, style_id, size, quantity FROM catalog.skus ORDER BY id')).to.deep.equal([
       [1, 1, 'XS', 8],
       [2, 1, 'S', 16],
       [3, 1, 'M', 0],
@@ -147,7 +136,7 @@ describe('ETL of the defect fixture', function () {
       [12, 11, 'L', 3],
     ]);
     expect(
-      await rows(db.url, 'SELECT id, current_product_id, related_product_id FROM catalog.related ORDER BY id'),
+      await queryRows(db.url, 'SELECT id, current_product_id, related_product_id FROM catalog.related ORDER BY id'),
     ).to.deep.equal([
       [1, 1, 2],
       [2, 1, 3],
@@ -162,17 +151,17 @@ describe('ETL of the defect fixture', function () {
   it('when the load is done, then the live schema has exactly the indexes, keys and migrations of a fresh migration', async () => {
     expect(await schemaShape(db.url, 'catalog')).to.deep.equal(await schemaShape(reference.url, 'catalog'));
     const migrations = 'SELECT schema_name, name FROM public.schema_migrations ORDER BY 1, 2';
-    expect(await rows(db.url, migrations)).to.deep.equal(await rows(reference.url, migrations));
+    expect(await queryRows(db.url, migrations)).to.deep.equal(await queryRows(reference.url, migrations));
     expect(
-      await rows(db.url, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'catalog%' ORDER BY 1"),
+      await queryRows(db.url, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'catalog%' ORDER BY 1"),
     ).to.deep.equal([['catalog']]);
-    expect(await rows(db.url, 'SELECT version, source FROM catalog.catalog_info')).to.deep.equal([
+    expect(await queryRows(db.url, 'SELECT version, source FROM catalog.catalog_info')).to.deep.equal([
       ['1', `CSV export ${FIXTURE_DIR}`],
     ]);
     // The counts the service exports as metrics came along with the catalog.
     const summary =
       'SELECT file, rows_loaded::int, rows_rejected::int, rows_dropped::int FROM catalog.etl_load_summary ORDER BY file';
-    expect(await rows(db.url, summary)).to.deep.equal(
+    expect(await queryRows(db.url, summary)).to.deep.equal(
       [...EXPECTED_COUNTS]
         .sort((a, b) => a.file.localeCompare(b.file))
         .map((c) => [c.file, c.loaded, c.rejected, c.dropped]),

@@ -2,11 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import pg from 'pg';
 import { NOT_FOUND } from '../../../src/catalog/cache';
 import { BadFileError } from '../../../db/etl/errors';
 import { reloadCatalog } from '../../../db/etl/reload';
-import { createTestDatabase, type TestDatabase } from '../../support/postgres';
+import { createTestDatabase, queryRows, type TestDatabase } from '../../support/postgres';
 import { eventually } from '../../support/wait';
 import { startCatalogService, type CatalogService } from '../support/catalog-service';
 import { documentBodies, generateDataset, renamedCopy, routeOf } from '../support/datasets';
@@ -20,16 +19,6 @@ const KEYS = [
   'page:1:200',
   'page:3:100',
 ];
-
-async function scalar(url: string, sql: string): Promise<unknown> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query({ text: sql, rowMode: 'array' })).rows[0]?.[0];
-  } finally {
-    await client.end();
-  }
-}
 
 /** Reads `key` through the store, bypassing its cache: a database read on one of the pool's connections. */
 async function freshRead(service: CatalogService, key: string): Promise<string | undefined> {
@@ -170,7 +159,7 @@ describe('Atomic catalog reloads', function () {
       'skus.csv: header is "id,style_id,size,quantity", expected "id,styleId,size,quantity"',
     );
     expect((failure as Error).message).to.include('related.csv: missing');
-    expect(await scalar(db.url, 'SELECT max(version) FROM catalog.catalog_info')).to.equal('1');
+    expect(await queryRows(db.url, 'SELECT max(version) FROM catalog.catalog_info')).to.deep.equal([['1']]);
     expect(await documentBodies(db.url, KEYS)).to.deep.equal(bodiesA);
   });
 
@@ -183,11 +172,11 @@ describe('Atomic catalog reloads', function () {
     }).catch((err: unknown) => (failure = err));
     expect((failure as Error).message).to.equal('simulated failure before the swap');
     expect(
-      await scalar(db.url, "SELECT string_agg(nspname, ',') FROM pg_namespace WHERE nspname LIKE 'catalog%'"),
-    ).to.equal('catalog');
+      await queryRows(db.url, "SELECT string_agg(nspname, ',') FROM pg_namespace WHERE nspname LIKE 'catalog%'"),
+    ).to.deep.equal([['catalog']]);
     expect(
-      await scalar(db.url, "SELECT count(*) FROM public.schema_migrations WHERE schema_name <> 'catalog'"),
-    ).to.equal('0');
+      await queryRows(db.url, "SELECT count(*) FROM public.schema_migrations WHERE schema_name <> 'catalog'"),
+    ).to.deep.equal([['0']]);
     expect(await documentBodies(db.url, KEYS)).to.deep.equal(bodiesA);
     for (const s of services) expect(s.notices).to.deep.equal([]);
   });

@@ -1,11 +1,8 @@
-import http from 'node:http';
-import pg from 'pg';
+import type pg from 'pg';
 import pino from 'pino';
-import { createApp } from '../../../src/app';
-import { createDocumentStore, type DocumentStore } from '../../../src/catalog/documents';
-import { checkCatalogLoaded } from '../../../src/db/catalog';
-import { listenForCatalogChanges, type CatalogListener } from '../../../src/db/listener';
-import { freePort } from '../../support/postgres';
+import type { DocumentStore } from '../../../src/catalog/documents';
+import { listenForCatalogChanges } from '../../../src/db/listener';
+import { startApp } from '../../support/app';
 
 /** One worker's worth of the service: pool, document store, catalog listener, HTTP server. */
 export interface CatalogService {
@@ -18,46 +15,32 @@ export interface CatalogService {
   close(): Promise<void>;
 }
 
-/** Starts the real app over a real pool on `databaseUrl`, on a free loopback port, listening for catalog changes. */
+/** Starts the real app over a real pool on `databaseUrl` (startApp), listening for catalog changes as a worker does. */
 export async function startCatalogService(databaseUrl: string): Promise<CatalogService> {
-  const log = pino({ level: 'silent' });
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
-  pool.on('error', () => undefined);
-  const documents = createDocumentStore({
-    pool,
-    cacheMaxBytes: 8 * 1024 * 1024,
-    cacheTtlMs: 600_000,
-    notFoundTtlMs: 600_000,
-  });
+  // Long not-found TTL; documents live startApp's 60 s, longer than any test here: so a cache
+  // cleared after a reload is the notice's doing, never expiry's.
+  const app = await startApp(databaseUrl, { cacheMaxBytes: 8 * 1024 * 1024, notFoundTtlMs: 600_000 });
   const notices: string[] = [];
-  const listener: CatalogListener = listenForCatalogChanges({
+  const listener = listenForCatalogChanges({
     connectionString: databaseUrl,
-    log,
+    log: pino({ level: 'silent' }),
     onChange: (version) => {
-      documents.invalidate();
+      app.documents.invalidate();
       notices.push(version);
     },
   });
-  const app = createApp({ log, documents, checkReady: () => checkCatalogLoaded(pool), httpMaxAgeSeconds: 60 });
-  const server = http.createServer(app.callback());
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${port}`;
   return {
-    url,
-    pool,
-    documents,
+    url: app.url,
+    pool: app.pool,
+    documents: app.documents,
     notices,
     async get(path) {
-      const res = await fetch(url + path);
+      const res = await fetch(app.url + path);
       return { status: res.status, body: await res.text() };
     },
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await app.close();
       await listener.close();
-      await pool.end();
     },
   };
 }
-
