@@ -1,4 +1,4 @@
-import { Gauge, type Registry } from 'prom-client';
+import { Gauge, type GaugeConfiguration, type Registry } from 'prom-client';
 import type pg from 'pg';
 import { CATALOG_SCHEMA } from '../db/migrate';
 
@@ -97,40 +97,56 @@ export function createCatalogReader(opts: CatalogReaderOptions): () => Promise<C
   };
 }
 
-/** The catalog gauges, filled from `read` at each scrape. */
-export function registerCatalogMetrics(registry: Registry, read: () => Promise<CatalogState | undefined>): void {
-  const registers = [registry];
-  new Gauge({
-    name: 'atelier_catalog_version',
-    help: 'Version of the live catalog (catalog_info.version of the newest load); 0 until one is loaded.',
-    registers,
-    async collect() {
-      const state = await read();
-      if (state?.version !== undefined) this.set(state.version);
+export interface CatalogMetrics {
+  /**
+   * Reads the catalog state for one scrape: await it before `registry.metrics()`. The gauges
+   * only read what it stored, so a scrape waits for the database once, at most its timeout.
+   */
+  refresh(): Promise<void>;
+}
+
+/** The catalog gauges, filled from the state `read` gave the scrape's `refresh()`. */
+export function registerCatalogMetrics(registry: Registry, read: () => Promise<CatalogState | undefined>): CatalogMetrics {
+  let state: CatalogState | undefined;
+  const gauge = (config: Pick<GaugeConfiguration<string>, 'name' | 'help' | 'labelNames'>, fill: (g: Gauge, s: CatalogState) => void): void => {
+    new Gauge({
+      ...config,
+      registers: [registry],
+      collect() {
+        if (state !== undefined) fill(this, state);
+      },
+    });
+  };
+  gauge(
+    { name: 'atelier_catalog_version', help: 'Version of the live catalog (catalog_info.version of the newest load); 0 until one is loaded.' },
+    (g, s) => {
+      if (s.version !== undefined) g.set(s.version);
     },
-  });
-  new Gauge({
-    name: 'atelier_catalog_loaded_timestamp_seconds',
-    help: 'Unix time at which the live catalog was loaded (last refresh); 0 until one is loaded.',
-    registers,
-    async collect() {
-      const state = await read();
-      if (state?.loadedAt !== undefined) this.set(state.loadedAt);
+  );
+  gauge(
+    { name: 'atelier_catalog_loaded_timestamp_seconds', help: 'Unix time at which the live catalog was loaded (last refresh); 0 until one is loaded.' },
+    (g, s) => {
+      if (s.loadedAt !== undefined) g.set(s.loadedAt);
     },
-  });
-  new Gauge({
-    name: 'atelier_etl_rows',
-    help: `Rows of each source file in the load that produced the live catalog, by outcome (loaded, rejected, dropped); from ${ETL_SUMMARY_TABLE}.`,
-    labelNames: ['file', 'outcome'] as const,
-    registers,
-    async collect() {
-      const state = await read();
-      this.reset();
-      for (const f of state?.etl ?? []) {
-        this.labels(f.file, 'loaded').set(f.loaded);
-        this.labels(f.file, 'rejected').set(f.rejected);
-        this.labels(f.file, 'dropped').set(f.dropped);
+  );
+  gauge(
+    {
+      name: 'atelier_etl_rows',
+      help: `Rows of each source file in the load that produced the live catalog, by outcome (loaded, rejected, dropped); from ${ETL_SUMMARY_TABLE}.`,
+      labelNames: ['file', 'outcome'],
+    },
+    (g, s) => {
+      g.reset();
+      for (const f of s.etl) {
+        g.labels(f.file, 'loaded').set(f.loaded);
+        g.labels(f.file, 'rejected').set(f.rejected);
+        g.labels(f.file, 'dropped').set(f.dropped);
       }
     },
-  });
+  );
+  return {
+    async refresh() {
+      state = await read();
+    },
+  };
 }

@@ -13,6 +13,8 @@ export interface ClusterCollectorOptions {
   timeoutMs: number;
   /** Called once per worker that did not answer in time. */
   onTimeout?: (workerId: number) => void;
+  /** Called when a worker answers that it could not collect its registry (its previous snapshot is used). */
+  onError?: (workerId: number, error: string) => void;
 }
 
 export interface ClusterCollector {
@@ -81,6 +83,7 @@ export function createClusterCollector(opts: ClusterCollectorOptions): ClusterCo
         t.ready = true;
         return;
       }
+      if (message.error !== undefined) opts.onError?.(handle.id, message.error);
       if (message.metrics !== undefined && (message.final || message.seq > t.latestSeq)) {
         t.latest = withOverrides(message.metrics);
         // After the final snapshot nothing the worker sends may replace it.

@@ -3,9 +3,10 @@ import type { Snapshot } from './snapshots';
 
 /**
  * The primary/worker metrics protocol, on the cluster IPC channel:
- * - worker -> primary `ready` once it answers requests (the primary asks only ready workers);
+ * - worker -> primary `ready` once its metrics link listens for `collect` (at worker start,
+ *   before it serves HTTP; the primary asks only ready workers);
  * - primary -> worker `collect` with a sequence number; the worker answers `snapshot` with
- *   the same number and its registry as JSON (or an error message);
+ *   the same number and its registry as JSON (or an error message, which the primary logs);
  * - worker -> primary `snapshot` with `final: true` once it has drained, so requests served
  *   since the last scrape are counted; the primary answers `final-ack` and the worker exits.
  */
@@ -26,7 +27,12 @@ const isObject = (m: unknown): m is Record<string, unknown> => typeof m === 'obj
 export function isWorkerMessage(m: unknown): m is WorkerToPrimary {
   if (!isObject(m)) return false;
   if (m.type === MSG.ready) return true;
-  return m.type === MSG.snapshot && typeof m.seq === 'number' && (m.metrics === undefined || Array.isArray(m.metrics));
+  return (
+    m.type === MSG.snapshot &&
+    typeof m.seq === 'number' &&
+    (m.metrics === undefined || Array.isArray(m.metrics)) &&
+    (m.error === undefined || typeof m.error === 'string')
+  );
 }
 
 export function isPrimaryMessage(m: unknown): m is PrimaryToWorker {
@@ -36,7 +42,7 @@ export function isPrimaryMessage(m: unknown): m is PrimaryToWorker {
 /** The worker's end of the IPC channel (in production: `process` of a cluster worker). */
 export interface IpcEndpoint {
   send(message: WorkerToPrimary, callback: (err: Error | null) => void): void;
-  onMessage(listener: (message: unknown) => void): () => void;
+  onMessage(listener: (message: unknown) => void): void;
   connected(): boolean;
 }
 
@@ -46,10 +52,7 @@ export function processEndpoint(proc: NodeJS.Process = process): IpcEndpoint | u
   if (send === undefined) return undefined;
   return {
     send: (message, callback) => void send(message, undefined, undefined, callback),
-    onMessage(listener) {
-      proc.on('message', listener);
-      return () => proc.off('message', listener);
-    },
+    onMessage: (listener) => void proc.on('message', listener),
     connected: () => proc.connected,
   };
 }
@@ -60,7 +63,6 @@ export interface WorkerMetricsLink {
    * `timeoutMs`. Never rejects: losing a few counts is better than not exiting.
    */
   sendFinal(timeoutMs?: number): Promise<void>;
-  close(): void;
 }
 
 /** Answers the primary's metric requests from `registry` and announces the worker as ready. */
@@ -78,7 +80,7 @@ export function linkWorkerMetrics(registry: Registry, ipc: IpcEndpoint): WorkerM
     if (ipc.connected()) ipc.send(reply, ignore);
   };
 
-  const stop = ipc.onMessage((message) => {
+  ipc.onMessage((message) => {
     if (!isPrimaryMessage(message)) return;
     if (message.type === MSG.collect) void answer(message.seq, false);
     else acknowledged?.();
@@ -98,6 +100,5 @@ export function linkWorkerMetrics(registry: Registry, ipc: IpcEndpoint): WorkerM
       ]);
       clearTimeout(timer);
     },
-    close: stop,
   };
 }

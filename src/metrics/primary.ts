@@ -85,7 +85,7 @@ export async function startClusterMetrics(opts: ClusterMetricsOptions): Promise<
     timeoutMs: CATALOG_TIMEOUT_MS,
     onError: (err) => opts.log.debug({ err: { message: (err as Error).message } }, 'metrics: catalog state unavailable'),
   });
-  registerCatalogMetrics(registry, readCatalog);
+  const catalog = registerCatalogMetrics(registry, readCatalog);
 
   const collector = createClusterCollector({
     timeoutMs: opts.workerTimeoutMs ?? WORKER_TIMEOUT_MS,
@@ -93,6 +93,7 @@ export async function startClusterMetrics(opts: ClusterMetricsOptions): Promise<
       timeouts.inc();
       opts.log.warn({ worker }, 'metrics: worker did not answer in time, serving its previous snapshot');
     },
+    onError: (worker, error) => opts.log.warn({ worker, error }, 'metrics: worker could not collect its metrics, serving its previous snapshot'),
   });
   const onMessage = (worker: Parameters<typeof collector.onMessage>[0], message: unknown): void =>
     collector.onMessage(worker, message);
@@ -106,8 +107,8 @@ export async function startClusterMetrics(opts: ClusterMetricsOptions): Promise<
   opts.cluster.on('listening', onListening);
 
   const render = async (): Promise<string> => {
-    // The catalog query runs while the workers answer; the primary's registry then reads its cache.
-    const catalogRead = readCatalog();
+    // The catalog is read once per scrape, while the workers answer; the gauges then use that state.
+    const catalogRead = catalog.refresh();
     const snapshots = await collector.collect();
     const workersText = await AggregatorRegistry.aggregate(snapshots).metrics();
     await catalogRead;

@@ -41,8 +41,22 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
   });
   const fetchChildren = new Map<string, HistogramChild>();
 
+  // A gauge showing `read` of the watched source at each scrape; nothing until one is watched.
+  const watchedGauge = <T>(source: () => T | undefined, name: string, help: string, read: (s: T) => number): void => {
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        const s = source();
+        if (s !== undefined) this.set(read(s));
+      },
+    });
+  };
+
   let cacheStats: (() => CacheStats) | undefined;
   let cacheMaxBytes = 0;
+  const cache = (): CacheStats | undefined => cacheStats?.();
   // Counters mirror the cache's own cumulative counts at scrape time (no hot-path cost).
   const cacheCounter = (name: string, help: string, read: (s: CacheStats) => number): void => {
     new Counter({
@@ -56,21 +70,11 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
       },
     });
   };
-  const cacheGauge = (name: string, help: string, read: (s: CacheStats) => number): void => {
-    new Gauge({
-      name,
-      help,
-      registers,
-      collect() {
-        if (cacheStats !== undefined) this.set(read(cacheStats()));
-      },
-    });
-  };
   cacheCounter('atelier_cache_hits_total', 'Document cache lookups answered from memory (documents and cached 404s).', (s) => s.hits);
   cacheCounter('atelier_cache_misses_total', 'Document cache lookups that went to the database (or joined a load in progress).', (s) => s.misses);
   cacheCounter('atelier_cache_evictions_total', 'Documents evicted to stay within the cache byte budget (not expiries, not clears).', (s) => s.evictions);
-  cacheGauge('atelier_cache_size_bytes', 'Bytes the document cache holds: bodies plus per-entry bookkeeping.', (s) => s.bytes);
-  cacheGauge('atelier_cache_entries', 'Entries in the document cache, documents and cached 404s.', (s) => s.entries);
+  watchedGauge(cache, 'atelier_cache_size_bytes', 'Bytes the document cache holds: bodies plus per-entry bookkeeping.', (s) => s.bytes);
+  watchedGauge(cache, 'atelier_cache_entries', 'Entries in the document cache, documents and cached 404s.', (s) => s.entries);
   new Gauge({
     name: 'atelier_cache_max_bytes',
     help: 'Byte budget of the document cache.',
@@ -82,19 +86,10 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
 
   let pool: PoolCounts | undefined;
   let poolMax = 0;
-  const poolGauge = (name: string, help: string, read: (p: PoolCounts) => number): void => {
-    new Gauge({
-      name,
-      help,
-      registers,
-      collect() {
-        if (pool !== undefined) this.set(read(pool));
-      },
-    });
-  };
-  poolGauge('atelier_pg_pool_clients', 'Open connections in the database pool, busy or idle.', (p) => p.totalCount);
-  poolGauge('atelier_pg_pool_idle_clients', 'Open connections in the database pool waiting for work.', (p) => p.idleCount);
-  poolGauge('atelier_pg_pool_waiting_requests', 'Queries queued for a database connection because the pool is exhausted.', (p) => p.waitingCount);
+  const poolNow = (): PoolCounts | undefined => pool;
+  watchedGauge(poolNow, 'atelier_pg_pool_clients', 'Open connections in the database pool, busy or idle.', (p) => p.totalCount);
+  watchedGauge(poolNow, 'atelier_pg_pool_idle_clients', 'Open connections in the database pool waiting for work.', (p) => p.idleCount);
+  watchedGauge(poolNow, 'atelier_pg_pool_waiting_requests', 'Queries queued for a database connection because the pool is exhausted.', (p) => p.waitingCount);
   new Gauge({
     name: 'atelier_pg_pool_max_clients',
     help: 'Largest number of connections the database pool may open.',

@@ -25,7 +25,7 @@ describe('catalog and ETL metrics from the database', function () {
 
   it('when the live catalog has no ETL summary, then version and load time are exported and no ETL series', async () => {
     const registry = new Registry();
-    registerCatalogMetrics(registry, createCatalogReader({ pool: () => pool, maxAgeMs: 0, timeoutMs: 5_000 }));
+    await registerCatalogMetrics(registry, createCatalogReader({ pool: () => pool, maxAgeMs: 0, timeoutMs: 5_000 })).refresh();
     const s = parseExposition(await registry.metrics());
     const { rows } = await pool.query<{ at: number }>('SELECT extract(epoch FROM loaded_at)::float8 AS at FROM catalog.catalog_info');
     expect(value(s, 'atelier_catalog_version')).to.equal(4);
@@ -45,7 +45,7 @@ describe('catalog and ETL metrics from the database', function () {
       client.release();
     }
     const registry = new Registry();
-    registerCatalogMetrics(registry, createCatalogReader({ pool: () => pool, maxAgeMs: 0, timeoutMs: 5_000 }));
+    await registerCatalogMetrics(registry, createCatalogReader({ pool: () => pool, maxAgeMs: 0, timeoutMs: 5_000 })).refresh();
     const etl = parseExposition(await registry.metrics()).filter((x) => x.name === 'atelier_etl_rows');
     expect(etl.map((x) => `${x.labels.file} ${x.labels.outcome} ${x.value}`).sort()).to.deep.equal([
       'product.csv dropped 0',
@@ -55,6 +55,23 @@ describe('catalog and ETL metrics from the database', function () {
       'related.csv loaded 4508000',
       'related.csv rejected 5',
     ]);
+  });
+
+  it('when a scrape refreshes and then renders, then it reads the catalog once and the gauges show what it read', async () => {
+    // No caching, so every call of the reader would be one more wait on the database.
+    const reader = createCatalogReader({ pool: () => pool, maxAgeMs: 0, timeoutMs: 5_000 });
+    let reads = 0;
+    const registry = new Registry();
+    const catalog = registerCatalogMetrics(registry, () => {
+      reads++;
+      return reader();
+    });
+    for (let scrape = 1; scrape <= 2; scrape++) {
+      await catalog.refresh();
+      const s = parseExposition(await registry.metrics());
+      expect(reads).to.equal(scrape);
+      expect(value(s, 'atelier_catalog_version')).to.equal(4);
+    }
   });
 
   it('when a schema name is not a plain identifier, then nothing is written', async () => {

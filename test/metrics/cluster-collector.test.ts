@@ -14,6 +14,8 @@ interface InProcessWorker {
   inFlight: Gauge;
   /** While true the worker receives nothing (a stopped process). */
   stalled: boolean;
+  /** While set, collecting the worker's registry fails with this message. */
+  failure: string | undefined;
 }
 
 /** A worker registry linked to `collector` through an in-process channel with the IPC's semantics. */
@@ -22,7 +24,15 @@ function startWorker(id: number, collector: ClusterCollector): InProcessWorker {
   const requests = new Counter({ name: 'requests_total', help: 'requests', labelNames: ['route'], registers: [registry] });
   const inFlight = new Gauge({ name: 'in_flight', help: 'in flight', registers: [registry] });
   const listeners = new Set<(m: unknown) => void>();
-  const worker = { stalled: false } as InProcessWorker;
+  const worker = { stalled: false, failure: undefined } as InProcessWorker;
+  new Gauge({
+    name: 'collectable',
+    help: 'fails to collect while the worker has a failure',
+    registers: [registry],
+    collect() {
+      if (worker.failure !== undefined) throw new Error(worker.failure);
+    },
+  });
   worker.handle = {
     id,
     isConnected: () => true,
@@ -40,10 +50,7 @@ function startWorker(id: number, collector: ClusterCollector): InProcessWorker {
         callback(null);
       });
     },
-    onMessage(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    onMessage: (listener) => void listeners.add(listener),
     connected: () => true,
   };
   worker.link = linkWorkerMetrics(registry, ipc);
@@ -105,6 +112,21 @@ describe('cluster metrics collector', () => {
     const s = await scrape(collector);
     expect(value(s, 'requests_total', { route: '/x' })).to.equal(8);
     expect(timedOut).to.deep.equal([2]);
+  });
+
+  it('when a worker cannot collect its registry, then the collection uses its previous snapshot and reports the worker\'s error', async () => {
+    const errors: [number, string][] = [];
+    const collector = createClusterCollector({ timeoutMs: 1000, onError: (id, error) => errors.push([id, error]) });
+    const a = startWorker(1, collector);
+    await tick();
+    a.requests.inc({ route: '/x' }, 3);
+    await scrape(collector);
+    a.requests.inc({ route: '/x' }, 2);
+    a.failure = 'registry broken';
+    expect(value(await scrape(collector), 'requests_total', { route: '/x' })).to.equal(3);
+    expect(errors).to.deep.equal([[1, 'registry broken']]);
+    a.failure = undefined;
+    expect(value(await scrape(collector), 'requests_total', { route: '/x' })).to.equal(5);
   });
 
   it('when a draining worker sends its final snapshot, then counts since the last collection survive its exit', async () => {
