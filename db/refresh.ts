@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { loadConfig } from '../src/config';
-import { catalogVersion, DOCUMENT_VIEWS, notifyCatalogChanged } from '../src/db/catalog';
+import { catalogVersion, notifyCatalogChanged, refreshDocuments } from '../src/db/catalog';
 import { CATALOG_SCHEMA } from '../src/db/migrate';
 import { openDatabase } from '../src/db/embedded';
 import { formatDuration } from './etl/progress';
@@ -31,15 +31,14 @@ async function main(): Promise<void> {
       'SELECT matviewname, ispopulated FROM pg_matviews WHERE schemaname = $1',
       [CATALOG_SCHEMA],
     );
-    for (const view of DOCUMENT_VIEWS) {
-      const started = Date.now();
-      // CONCURRENTLY needs a populated view; an unpopulated one cannot be read anyway.
-      const concurrently = populated.rows.find((r) => r.matviewname === view)?.ispopulated !== false;
-      await client.query(`REFRESH MATERIALIZED VIEW ${concurrently ? 'CONCURRENTLY ' : ''}${CATALOG_SCHEMA}.${view}`);
-      process.stdout.write(
-        `${view} refreshed${concurrently ? ' concurrently' : ''} in ${formatDuration(Date.now() - started)}\n`,
-      );
-    }
+    // CONCURRENTLY needs a populated view; an unpopulated one cannot be read anyway.
+    const concurrently = (view: string): boolean =>
+      populated.rows.find((r) => r.matviewname === view)?.ispopulated !== false;
+    await refreshDocuments(client, {
+      concurrently,
+      onRefreshed: (view, ms) =>
+        process.stdout.write(`${view} refreshed${concurrently(view) ? ' concurrently' : ''} in ${formatDuration(ms)}\n`),
+    });
     const version = await catalogVersion(client);
     await notifyCatalogChanged(client, String(version));
     process.stdout.write(`catalog version ${version}: document caches told to clear\n`);

@@ -12,7 +12,6 @@ export interface BareCopyResult {
   ms: number;
   /** Physical lines stored (a multi-line record counts once per line). */
   lines: number;
-  bytes: number;
 }
 
 /**
@@ -54,9 +53,7 @@ export async function bareCopy(url: string, dir: string, jobs: number): Promise<
         },
       })),
     );
-    const ms = Date.now() - started;
-    const bytes = FILES.reduce((sum, f) => sum + fs.statSync(path.join(dir, f.file)).size, 0);
-    return { ms, lines, bytes };
+    return { ms: Date.now() - started, lines };
   } finally {
     await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
     await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`).catch(() => undefined);

@@ -15,8 +15,6 @@ const CR = 0x0d;
 export class CopyTextEncoder {
   private buf = Buffer.allocUnsafe(CHUNK_BYTES);
   private pos = 0;
-  /** Bytes handed to the sink so far. */
-  bytesOut = 0;
 
   constructor(private readonly sink: (chunk: Buffer) => void) {}
 
@@ -92,7 +90,6 @@ export class CopyTextEncoder {
   /** Hands the bytes written so far to the sink. */
   flush(): void {
     if (this.pos === 0) return;
-    this.bytesOut += this.pos;
     this.sink(this.buf.subarray(0, this.pos));
     // The sink may hold on to the chunk: start a new one rather than overwrite it.
     this.buf = Buffer.allocUnsafe(CHUNK_BYTES);

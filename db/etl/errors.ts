@@ -1,7 +1,7 @@
 /** A failure with a message meant for the operator as is (no stack trace needed). */
 export class EtlError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(message: string) {
+    super(message);
     this.name = 'EtlError';
   }
 }

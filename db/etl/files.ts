@@ -35,8 +35,6 @@ export interface FileSpec {
   file: string;
   table: string;
   columns: readonly ColumnSpec[];
-  /** Files whose ids this one references (must be loaded first). */
-  dependsOn: readonly string[];
   /** A quoted field whose closing quote is missing ends at the end of its line. */
   quotedFieldsEndAtLineEnd: boolean;
   /** Rows whose column of this name is 0 mean "none" and are dropped silently. */
@@ -58,7 +56,6 @@ export const FILES: readonly FileSpec[] = [
       col('category', 'category', 'text'),
       col('default_price', 'default_price', 'price'),
     ],
-    dependsOn: [],
     quotedFieldsEndAtLineEnd: false,
   },
   {
@@ -70,7 +67,6 @@ export const FILES: readonly FileSpec[] = [
       col('feature', 'feature', 'text'),
       col('value', 'value', 'text-or-null'),
     ],
-    dependsOn: ['product.csv'],
     quotedFieldsEndAtLineEnd: false,
   },
   {
@@ -84,7 +80,6 @@ export const FILES: readonly FileSpec[] = [
       col('original_price', 'original_price', 'price'),
       col('default_style', 'default_style', 'bool'),
     ],
-    dependsOn: ['product.csv'],
     quotedFieldsEndAtLineEnd: false,
   },
   {
@@ -96,7 +91,6 @@ export const FILES: readonly FileSpec[] = [
       col('url', 'url', 'text'),
       col('thumbnail_url', 'thumbnail_url', 'text'),
     ],
-    dependsOn: ['styles.csv'],
     quotedFieldsEndAtLineEnd: true,
   },
   {
@@ -108,7 +102,6 @@ export const FILES: readonly FileSpec[] = [
       col('size', 'size', 'text'),
       col('quantity', 'quantity', 'int'),
     ],
-    dependsOn: ['styles.csv'],
     quotedFieldsEndAtLineEnd: false,
   },
   {
@@ -119,7 +112,6 @@ export const FILES: readonly FileSpec[] = [
       col('current_product_id', 'current_product_id', 'parent', 'product'),
       col('related_product_id', 'related_product_id', 'int'),
     ],
-    dependsOn: ['product.csv'],
     quotedFieldsEndAtLineEnd: false,
     dropWhenZero: 'related_product_id',
   },

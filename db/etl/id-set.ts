@@ -8,11 +8,6 @@ const BITSET_LIMIT = 1 << 27;
 export class IdSet {
   private words = new Uint32Array(1024);
   private readonly large = new Set<number>();
-  private count = 0;
-
-  get size(): number {
-    return this.count;
-  }
 
   has(id: number): boolean {
     if (id >= BITSET_LIMIT) return this.large.has(id);
@@ -25,7 +20,6 @@ export class IdSet {
     if (id >= BITSET_LIMIT) {
       if (this.large.has(id)) return false;
       this.large.add(id);
-      this.count++;
       return true;
     }
     const w = id >>> 5;
@@ -34,7 +28,6 @@ export class IdSet {
     const word = this.words[w]!;
     if ((word & bit) !== 0) return false;
     this.words[w] = word | bit;
-    this.count++;
     return true;
   }
 

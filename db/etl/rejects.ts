@@ -4,7 +4,6 @@ import { once } from 'node:events';
 
 /** The rejects report: a CSV `file,line,reason`, written as the load goes (bounded memory). */
 export interface RejectsWriter {
-  readonly path: string;
   add(file: string, line: number, reason: string): void;
   /** Resolves once buffered lines are below the stream's high-water mark (backpressure). */
   drained(): Promise<void>;
@@ -34,7 +33,6 @@ export async function openRejectsWriter(file: string): Promise<RejectsWriter> {
   };
 
   return {
-    path: file,
     add(name, line, reason) {
       batch += `${csvField(name)},${line},${csvField(reason)}\n`;
       if (batch.length >= BATCH_CHARS) flush();

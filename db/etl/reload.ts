@@ -3,7 +3,7 @@ import pg from 'pg';
 import { migrate } from '../../src/db/migrate';
 import { recordEtlSummary } from '../../src/metrics/catalog-metrics';
 import { EtlError } from './errors';
-import { FILES, type ParentName } from './files';
+import { FILES, PARENT_FILE, type ParentName } from './files';
 import { IdSet } from './id-set';
 import { loadFile } from './load-file';
 import { preflight } from './preflight';
@@ -25,8 +25,6 @@ export interface ReloadOptions {
   jobs?: number;
   /** Largest share of a file's records that may be rejected before the load is refused. */
   maxRejectRatio?: number;
-  /** What catalog_info.source records. */
-  source?: string;
   progress?: Progress;
   /** Receives one line per finished step. */
   log?: (line: string) => void;
@@ -117,7 +115,8 @@ export async function reloadCatalog(opts: ReloadOptions): Promise<ReloadResult> 
         const parentKey = (Object.keys(parents) as ParentName[]).find((k) => k === spec.table);
         return {
           name,
-          after: spec.dependsOn,
+          // A file waits for the files its `parent` columns reference.
+          after: [...new Set(spec.columns.flatMap((c) => (c.parent ? [PARENT_FILE[c.parent]] : [])))],
           run: async (client) => {
             active.add(spec.file);
             opts.progress?.setLabel([...active].join(', '));
@@ -173,7 +172,7 @@ export async function reloadCatalog(opts: ReloadOptions): Promise<ReloadResult> 
     await opts.beforeSwap?.();
     const t3 = Date.now();
     opts.progress?.phase('swap');
-    const version = await swapCatalog(main, opts.source ?? `CSV export ${path.resolve(opts.dir)}`);
+    const version = await swapCatalog(main, `CSV export ${path.resolve(opts.dir)}`);
     const swapCommittedAt = Date.now();
     built = false;
     await opts.afterSwap?.();

@@ -40,11 +40,11 @@ export async function swapCatalog(client: pg.ClientBase, source: string): Promis
 }
 
 /**
- * Drops the previous catalog. Waits (up to `lockTimeoutMs` per try) for readers still
- * inside a query on it; their next query already resolves to the new catalog.
+ * Drops the previous catalog. Waits (up to 30 s per try) for readers still inside a
+ * query on it; their next query already resolves to the new catalog.
  */
-export async function dropOldCatalog(client: pg.ClientBase, lockTimeoutMs = 30_000): Promise<void> {
-  await client.query(`SET lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}`);
+export async function dropOldCatalog(client: pg.ClientBase): Promise<void> {
+  await client.query("SET lock_timeout = '30s'");
   try {
     await client.query(`DROP SCHEMA IF EXISTS ${OLD_SCHEMA} CASCADE`);
   } finally {

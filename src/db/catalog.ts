@@ -27,10 +27,22 @@ export async function isCatalogEmpty(client: pg.ClientBase): Promise<boolean> {
   return rows[0]?.empty ?? true;
 }
 
-/** Rebuilds every document view; CONCURRENTLY keeps readers unblocked (needs a populated view). */
-export async function refreshDocuments(client: pg.ClientBase, opts: { concurrently: boolean }): Promise<void> {
+/**
+ * Rebuilds every document view; CONCURRENTLY keeps readers unblocked (needs a populated view,
+ * hence the choice per view). `onRefreshed` hears of each view as it is done, with its time.
+ */
+export async function refreshDocuments(
+  client: pg.ClientBase,
+  opts: {
+    concurrently: boolean | ((view: string) => boolean);
+    onRefreshed?: (view: string, ms: number) => void;
+  },
+): Promise<void> {
   for (const view of DOCUMENT_VIEWS) {
-    await client.query(`REFRESH MATERIALIZED VIEW ${opts.concurrently ? 'CONCURRENTLY ' : ''}${CATALOG_SCHEMA}.${view}`);
+    const concurrently = typeof opts.concurrently === 'function' ? opts.concurrently(view) : opts.concurrently;
+    const started = Date.now();
+    await client.query(`REFRESH MATERIALIZED VIEW ${concurrently ? 'CONCURRENTLY ' : ''}${CATALOG_SCHEMA}.${view}`);
+    opts.onRefreshed?.(view, Date.now() - started);
   }
 }
 
@@ -52,7 +64,7 @@ export async function loadSample(client: pg.ClientBase, products: number): Promi
       `INSERT INTO catalog_info (version, source) VALUES (1, $1)`,
       [`built-in sample (${products} ids)`],
     );
-    await client.query(`SELECT pg_notify($1, '1')`, [CATALOG_CHANNEL]);
+    await notifyCatalogChanged(client, '1');
     await client.query('COMMIT');
     return Number(rows[0]?.count ?? 0);
   } catch (err) {

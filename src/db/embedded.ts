@@ -81,10 +81,10 @@ function run(file: string, args: string[], user: { uid: number; gid: number } | 
   });
 }
 
-/** Creates the cluster on first use: UTF-8, C collation, scram-sha-256 with a random password. */
 /** Where a cluster's generated superuser password is kept: beside its data directory, 0600. */
 const secretFileOf = (dir: string): string => path.join(path.dirname(dir), `${path.basename(dir)}.password`);
 
+/** Creates the cluster on first use: UTF-8, C collation, scram-sha-256 with a random password. */
 async function initialise(bin: Binaries, dir: string, user: { uid: number; gid: number } | undefined): Promise<string> {
   const secretFile = secretFileOf(dir);
   if (fs.existsSync(path.join(dir, 'PG_VERSION'))) return fs.readFileSync(secretFile, 'utf8').trim();
