@@ -53,18 +53,16 @@ async function loadBinaries(): Promise<Binaries> {
   }
 }
 
-/** PostgreSQL refuses to run as root; as root, run it as the unprivileged `postgres` user. */
-function serverUser(): { uid: number; gid: number } | undefined {
+/** PostgreSQL refuses to run as root; as root, run it as the unprivileged `postgres` user (created if missing). */
+export function serverUser(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
-  const lookup = (): string => execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
   try {
-    lookup();
+    execFileSync('id', ['-u', 'postgres'], { stdio: 'ignore' });
   } catch {
     execFileSync('useradd', ['--system', '--user-group', '--no-create-home', 'postgres']);
   }
-  const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-  const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-  return { uid, gid };
+  const id = (flag: string): number => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
 }
 
 // Children get a minimal environment: the service's settings (and any secrets) stay out of

@@ -2,6 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { serverUser } from '../../src/db/embedded';
 import { freePort } from '../support/postgres';
 
 /** Debian's PostgreSQL 15 server binaries (apt-get install postgresql-15). */
@@ -20,19 +21,7 @@ export interface PgServer {
   stop(): Promise<void>;
 }
 
-type User = { uid: number; gid: number } | undefined;
-
-/** PostgreSQL refuses to run as root: as root, run it as the `postgres` OS user. */
-function serverUser(): User {
-  if (process.getuid?.() !== 0) return undefined;
-  try {
-    execFileSync('id', ['-u', 'postgres'], { stdio: 'ignore' });
-  } catch {
-    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', 'postgres']);
-  }
-  const id = (flag: string): number => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
-  return { uid: id('-u'), gid: id('-g') };
-}
+type User = ReturnType<typeof serverUser>;
 
 function run(bin: string, args: string[], user: User): void {
   execFileSync(path.join(PG15_BIN, bin), args, { ...user, stdio: ['ignore', 'ignore', 'pipe'], env: { LC_ALL: 'C', PATH: '/usr/bin:/bin' } });
