@@ -116,8 +116,9 @@ export function loadConfig(env: Env = process.env): Config {
     pgPoolMax: int('PG_POOL_MAX', 8, 1, 1000),
     // 2 s: a client should get a fast 503 rather than queue behind a dead database.
     pgConnectTimeoutMs: int('PG_CONNECT_TIMEOUT_MS', 2000, 1, 60_000),
-    // 64 waiting reads per worker: at about 1 ms a read over 8 connections, at most ~8 ms of
-    // queueing before a request is refused; enough for 64 busy keep-alive clients per worker.
+    // 64: with PG_POOL_MAX, bounds the uncached documents a worker waits on at once (72). Misses
+    // are read in batches of up to 64 per statement, so that is about one batch beyond those
+    // in flight; enough for 64 busy keep-alive clients per worker.
     pgQueueMax: int('PG_QUEUE_MAX', 64, 0, 100_000),
     // 5 s: a document read takes well under a millisecond; anything this slow is a fault.
     pgStatementTimeoutMs: int('PG_STATEMENT_TIMEOUT_MS', 5000, 1, 600_000),

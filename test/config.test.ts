@@ -6,13 +6,28 @@ import { ConfigError, loadConfig } from '../src/config';
 describe('config (unit)', () => {
   it('when nothing is set, then the documented defaults apply and the embedded database is used', () => {
     const c = loadConfig({});
-    expect(c).to.include({
+    // Every setting, as the README's Settings table gives it.
+    expect(c).to.deep.equal({
       port: 3000,
+      host: '0.0.0.0',
       databaseUrl: undefined,
-      workers: os.availableParallelism(),
-      cacheMaxBytes: 128 * 1024 * 1024,
-      logLevel: 'info',
+      databaseReplicaUrls: [],
       embeddedPgDir: path.resolve('.data/pg'),
+      embeddedPgPort: 54329,
+      sampleProducts: 5000,
+      workers: os.availableParallelism(),
+      pgPoolMax: 8,
+      pgConnectTimeoutMs: 2000,
+      pgQueueMax: 64,
+      pgStatementTimeoutMs: 5000,
+      cacheMaxBytes: 128 * 1024 * 1024,
+      cacheTtlSeconds: 300,
+      cacheNotFoundTtlSeconds: 10,
+      httpMaxAgeSeconds: 60,
+      logLevel: 'info',
+      shutdownTimeoutMs: 8000,
+      metricsPort: 9464,
+      metricsHost: '127.0.0.1',
     });
     expect(Object.isFrozen(c)).to.equal(true);
   });
