@@ -3,12 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { NOT_FOUND } from '../../../src/catalog/cache';
-import { BadFileError } from '../../../db/etl/errors';
+import { BadFileError, EtlError } from '../../../db/etl/errors';
 import { reloadCatalog } from '../../../db/etl/reload';
 import { createTestDatabase, queryRows, type TestDatabase } from '../../support/postgres';
 import { eventually } from '../../support/wait';
 import { startCatalogService, type CatalogService } from '../support/catalog-service';
 import { documentBodies, generateDataset, renamedCopy, routeOf } from '../support/datasets';
+import { FIXTURE_DIR } from './fixture';
 
 const PRODUCTS = 1500;
 // Routes sampled by the readers: product, styles and related documents, and list pages.
@@ -159,6 +160,16 @@ describe('Atomic catalog reloads', function () {
       'skus.csv: header is "id,style_id,size,quantity", expected "id,styleId,size,quantity"',
     );
     expect((failure as Error).message).to.include('related.csv: missing');
+    expect(await queryRows(db.url, 'SELECT max(version) FROM catalog.catalog_info')).to.deep.equal([['1']]);
+    expect(await documentBodies(db.url, KEYS)).to.deep.equal(bodiesA);
+  });
+
+  it('when a file rejects more than --max-reject-ratio, then the load is refused naming each such file and the live catalog is untouched', async () => {
+    let failure: unknown;
+    // The defect fixture rejects half of product.csv and more.
+    await reload(FIXTURE_DIR, { maxRejectRatio: 0.01 }).catch((err: unknown) => (failure = err));
+    expect(failure).to.be.instanceOf(EtlError);
+    expect((failure as Error).message).to.match(/^too many rejects \(more than 1\.00% of a file\): product\.csv 6 of 12, /);
     expect(await queryRows(db.url, 'SELECT max(version) FROM catalog.catalog_info')).to.deep.equal([['1']]);
     expect(await documentBodies(db.url, KEYS)).to.deep.equal(bodiesA);
   });
