@@ -14,6 +14,13 @@ export interface RouteDeps {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
+// Client errors answered in floods (unknown ids served from the cached 404, scanners): one
+// instance each instead of a new Error, with its captured stack, per request. 4xx are never
+// logged, so the shared stack is never read.
+const PRODUCT_NOT_FOUND = new AppError(404, 'Product not found');
+const METHOD_NOT_ALLOWED = new AppError(405, 'Method not allowed', { Allow: 'GET, HEAD' });
+const ROUTE_NOT_FOUND = new AppError(404, 'Not found');
+
 /** Matches a strong ETag against If-None-Match (a list, `*`, or weak forms of the same tag). */
 function matches(ifNoneMatch: string, etag: string): boolean {
   if (ifNoneMatch === etag || ifNoneMatch.trim() === '*') return true;
@@ -21,7 +28,7 @@ function matches(ifNoneMatch: string, etag: string): boolean {
 }
 
 function sendDocument(ctx: Context, entry: CacheEntry, cacheControl: string): void {
-  if (entry === NOT_FOUND) throw new AppError(404, 'Product not found');
+  if (entry === NOT_FOUND) throw PRODUCT_NOT_FOUND;
   ctx.set('ETag', entry.etag);
   ctx.set('Cache-Control', cacheControl);
   const ifNoneMatch = ctx.get('If-None-Match');
@@ -93,7 +100,7 @@ export const unanswered: Middleware = (ctx) => {
   if (layer !== undefined) {
     // Logged and measured under the route template, as the router does for answered requests.
     state._matchedRoute = layer.path;
-    throw new AppError(405, 'Method not allowed', { Allow: 'GET, HEAD' });
+    throw METHOD_NOT_ALLOWED;
   }
-  throw new AppError(404, 'Not found');
+  throw ROUTE_NOT_FOUND;
 };
