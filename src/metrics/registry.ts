@@ -75,14 +75,7 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
   cacheCounter('atelier_cache_evictions_total', 'Documents evicted to stay within the cache byte budget (not expiries, not clears).', (s) => s.evictions);
   watchedGauge(cache, 'atelier_cache_size_bytes', 'Bytes the document cache holds: bodies plus per-entry bookkeeping.', (s) => s.bytes);
   watchedGauge(cache, 'atelier_cache_entries', 'Entries in the document cache, documents and cached 404s.', (s) => s.entries);
-  new Gauge({
-    name: 'atelier_cache_max_bytes',
-    help: 'Byte budget of the document cache.',
-    registers,
-    collect() {
-      this.set(cacheMaxBytes);
-    },
-  });
+  watchedGauge(() => cacheMaxBytes, 'atelier_cache_max_bytes', 'Byte budget of the document cache.', (max) => max);
 
   let pool: PoolCounts | undefined;
   let poolMax = 0;
@@ -90,14 +83,7 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
   watchedGauge(poolNow, 'atelier_pg_pool_clients', 'Open connections in the database pool, busy or idle.', (p) => p.totalCount);
   watchedGauge(poolNow, 'atelier_pg_pool_idle_clients', 'Open connections in the database pool waiting for work.', (p) => p.idleCount);
   watchedGauge(poolNow, 'atelier_pg_pool_waiting_requests', 'Queries queued for a database connection because the pool is exhausted.', (p) => p.waitingCount);
-  new Gauge({
-    name: 'atelier_pg_pool_max_clients',
-    help: 'Largest number of connections the database pool may open.',
-    registers,
-    collect() {
-      this.set(poolMax);
-    },
-  });
+  watchedGauge(() => poolMax, 'atelier_pg_pool_max_clients', 'Largest number of connections the database pool may open.', (max) => max);
 
   return {
     http: createHttpMetrics(registry),
