@@ -2,7 +2,7 @@
  * Reads many keys with one database statement. A key absent from the answer does not exist;
  * a key answered with an Error failed on its own (its waiters get that error).
  */
-export type BatchReader = (keys: string[]) => Promise<Map<string, Buffer | Error>>;
+export type BatchReader = (keys: string[]) => Promise<Map<string, string | Error>>;
 
 export interface BatcherOptions {
   read: BatchReader;
@@ -16,7 +16,7 @@ export interface BatcherOptions {
 }
 
 interface Waiter {
-  resolve: (body: Buffer | undefined) => void;
+  resolve: (body: string | undefined) => void;
   reject: (err: unknown) => void;
 }
 
@@ -25,18 +25,18 @@ interface Waiter {
  * turn is read by one statement. Under load a worker has dozens of misses in flight, and each
  * statement costs a round trip and a wake-up of a PostgreSQL backend whatever its size.
  */
-export function createBatcher(opts: BatcherOptions): (key: string) => Promise<Buffer | undefined> {
+export function createBatcher(opts: BatcherOptions): (key: string) => Promise<string | undefined> {
   // Keys waiting for a read, in arrival order, with everyone waiting for each.
   const pending = new Map<string, Waiter[]>();
   let running = 0;
   let scheduled = false;
 
-  const settle = (batch: Map<string, Waiter[]>, found: Map<string, Buffer | Error> | undefined, err?: unknown): void => {
+  const settle = (batch: Map<string, Waiter[]>, found: Map<string, string | Error> | undefined, err?: unknown): void => {
     for (const [key, waiters] of batch) {
       const answer = found === undefined ? err : found.get(key);
       for (const waiter of waiters) {
         if (found === undefined || answer instanceof Error) waiter.reject(answer);
-        else waiter.resolve(answer as Buffer | undefined);
+        else waiter.resolve(answer as string | undefined);
       }
     }
   };

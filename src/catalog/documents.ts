@@ -25,6 +25,7 @@ export type DocumentKind = 'product' | 'styles' | 'related';
 export interface DocumentStoreOptions {
   /** The primary's pool, or a router over read replicas (src/db/replicas.ts). */
   pool: ReadPool;
+  /** Bytes the cached documents may fill: `documentBytes(CACHE_MAX_BYTES)` in a worker. */
   cacheMaxBytes: number;
   cacheTtlMs: number;
   notFoundTtlMs: number;
@@ -66,14 +67,14 @@ export const PAGE_STATEMENT =
   "SELECT '[' || coalesce(string_agg(body, ',' ORDER BY pos), '') || ']' FROM catalog.product_list_doc WHERE pos > $1 AND pos <= $2";
 
 /**
- * The body's UTF-8 bytes in a buffer of their own. Buffer.from() slices small strings out of
- * shared 8 KiB slabs, and one cached slice keeps its whole slab alive after its neighbours
- * are evicted: memory would no longer follow the cache's byte budget.
+ * The body as it goes on the wire: its UTF-8 bytes, one character per byte (a latin1
+ * string). Kept as a string, a cached body lives in the V8 heap, whose limit follows the
+ * cache budget (src/catalog/memory.ts); as a Buffer it lived outside it, and an evicted
+ * one was freed only by the next full collection: RSS grew to 4× the budget under churn.
+ * An all-ASCII body (the usual JSON) is already that string: nothing is copied.
  */
-function ownBuffer(body: string): Buffer {
-  const buffer = Buffer.allocUnsafeSlow(Buffer.byteLength(body));
-  buffer.write(body);
-  return buffer;
+function wireString(body: string): string {
+  return Buffer.byteLength(body) === body.length ? body : Buffer.from(body).toString('latin1');
 }
 
 export function createDocumentStore(opts: DocumentStoreOptions): DocumentStore {
@@ -91,27 +92,27 @@ export function createDocumentStore(opts: DocumentStoreOptions): DocumentStore {
     }
   };
 
-  const readPage = async (page: number, count: number): Promise<Buffer> => {
+  const readPage = async (page: number, count: number): Promise<string> => {
     const started = process.hrtime.bigint();
     // Positions are 1-based; bigint-safe because page and count are bounded by the route.
     const values = [(page - 1) * count, page * count];
     const result = await opts.pool.query<[string]>({ name: 'atelier_page', text: PAGE_STATEMENT, values, rowMode: 'array' });
     opts.onFetch?.('page', Number(process.hrtime.bigint() - started) / 1e9);
-    return ownBuffer(result.rows[0]![0]);
+    return wireString(result.rows[0]![0]);
   };
 
-  const readRows = async (name: string, text: string, values: number[][], into: Map<string, Buffer | Error>): Promise<void> => {
+  const readRows = async (name: string, text: string, values: number[][], into: Map<string, string | Error>): Promise<void> => {
     const result = await opts.pool.query<[string, string]>({ name, text, values, rowMode: 'array' });
-    for (const [key, body] of result.rows) into.set(key, ownBuffer(body));
+    for (const [key, body] of result.rows) into.set(key, wireString(body));
   };
 
   /** Reads a batch of documents: `keys` are cache keys (the kind's prefix, then the id). */
-  const readDocuments = async (keys: string[]): Promise<Map<string, Buffer | Error>> => {
+  const readDocuments = async (keys: string[]): Promise<Map<string, string | Error>> => {
     const started = process.hrtime.bigint();
     const ids: Record<DocumentKind, number[]> = { product: [], styles: [], related: [] };
     const kinds = keys.map((key) => KIND_OF_PREFIX[key[0]!]!);
     keys.forEach((key, i) => ids[kinds[i]!].push(Number(key.slice(1))));
-    const found = new Map<string, Buffer | Error>();
+    const found = new Map<string, string | Error>();
     try {
       await readRows('atelier_documents', DOCUMENTS_STATEMENT, KINDS.map((kind) => ids[kind]), found);
     } catch (err) {
@@ -134,7 +135,7 @@ export function createDocumentStore(opts: DocumentStoreOptions): DocumentStore {
   };
   const batched = createBatcher({ read: readDocuments, maxBatch: MAX_BATCH, maxConcurrent: opts.maxConcurrentReads ?? Infinity });
 
-  const load = (key: string): Promise<Buffer | undefined> => {
+  const load = (key: string): Promise<string | undefined> => {
     if (key[0] === 'l') {
       const [page, count] = key.slice(1).split(':').map(Number) as [number, number];
       return bounded(() => readPage(page, count));

@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../config';
+import { workerHeapFlags } from '../catalog/memory';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded';
 import { prepareWhenReachable } from '../db/prepare';
 import { readerUrl } from '../db/roles';
@@ -53,6 +54,8 @@ export async function runPrimary(config: Config): Promise<void> {
   // primary accepts and hands sockets over, and a connection it accepts while workers drain
   // is stranded until they exit; here the kernel refuses it as soon as the last one closes.
   cluster.schedulingPolicy = cluster.SCHED_NONE;
+  // Each worker's heap limit follows its cache budget; last, so they win over NODE_OPTIONS.
+  cluster.setupPrimary({ execArgv: [...process.execArgv, ...workerHeapFlags(config.cacheMaxBytes)] });
   const startedAt = new Map<number, number>();
   let quickDeaths = 0;
   const fork = (): void => {

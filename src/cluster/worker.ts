@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { Logger } from 'pino';
 import { createApp } from '../app';
 import { createDocumentStore } from '../catalog/documents';
+import { documentBytes } from '../catalog/memory';
 import type { Config } from '../config';
 import { checkCatalogLoaded } from '../db/catalog';
 import { createPool } from '../db/pool';
@@ -35,14 +36,14 @@ export async function runWorker(config: Config): Promise<void> {
   const metrics = config.metricsPort > 0 ? startWorkerMetrics() : undefined;
   const documents = createDocumentStore({
     pool: reads,
-    cacheMaxBytes: config.cacheMaxBytes,
+    cacheMaxBytes: documentBytes(config.cacheMaxBytes),
     cacheTtlMs: config.cacheTtlSeconds * 1000,
     notFoundTtlMs: config.cacheNotFoundTtlSeconds * 1000,
     maxInFlight: config.pgPoolMax + config.pgQueueMax,
     maxConcurrentReads: config.pgPoolMax,
     onFetch: metrics?.observeFetch,
   });
-  metrics?.watchCache(() => documents.cacheStats(), config.cacheMaxBytes);
+  metrics?.watchCache(() => documents.cacheStats(), documentBytes(config.cacheMaxBytes));
   metrics?.watchPool(pool, config.pgPoolMax);
   const listener = listenForCatalogChanges({
     connectionString: config.databaseUrl,

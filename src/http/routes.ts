@@ -37,7 +37,9 @@ function sendDocument(ctx: Context, entry: CacheEntry, cacheControl: string): vo
     return;
   }
   ctx.set('Content-Type', JSON_TYPE);
-  ctx.body = entry.body;
+  // A copy per response (a memcpy; measured no slower than sending the cached bytes): a
+  // socket that cannot take it all at once keeps the buffer, never the cache's memory.
+  ctx.body = Buffer.from(entry.body, 'latin1');
 }
 
 /** The Products routes of the contract plus the operational ones, with 405s for other methods. */

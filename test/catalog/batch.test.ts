@@ -7,8 +7,8 @@ import { createBatcher } from '../../src/catalog/batch';
  */
 function gatedReader() {
   const reads: Array<{ keys: string[]; finish: (err?: Error) => void }> = [];
-  const answer = (key: string): [string, Buffer | Error] => [key, key.startsWith('e') ? new Error(`broken ${key}`) : Buffer.from(key)];
-  const read = (keys: string[]): Promise<Map<string, Buffer | Error>> =>
+  const answer = (key: string): [string, string | Error] => [key, key.startsWith('e') ? new Error(`broken ${key}`) : key];
+  const read = (keys: string[]): Promise<Map<string, string | Error>> =>
     new Promise((resolve, reject) => {
       reads.push({
         keys,

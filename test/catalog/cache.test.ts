@@ -18,7 +18,7 @@ const resolve = async (value: CacheEntry | Promise<CacheEntry>): Promise<CacheEn
 
 describe('document cache (unit)', () => {
   it('when documents exceed the byte budget, then old ones are evicted and the budget holds', async () => {
-    const body = Buffer.alloc(10_000, 'x');
+    const body = 'x'.repeat(10_000);
     const cache = createDocumentCache({ maxBytes: 100_000, ttlMs: 60_000, notFoundTtlMs: 1000, load: async () => body });
     for (let i = 0; i < 100; i++) await resolve(cache.get(`p${i}`));
     const stats = cache.stats();
@@ -33,7 +33,7 @@ describe('document cache (unit)', () => {
   it('when many callers miss the same key at once, then the loader runs once and all get the same document', async () => {
     const load = countingLoader(async () => {
       await tick(20);
-      return Buffer.from('{"id":1}');
+      return '{"id":1}';
     });
     const cache = createDocumentCache({ maxBytes: 1e6, ttlMs: 60_000, notFoundTtlMs: 1000, load });
     const results = await Promise.all(Array.from({ length: 50 }, () => resolve(cache.get('p1'))));
@@ -44,13 +44,16 @@ describe('document cache (unit)', () => {
     expect(cache.stats().hits).to.equal(1);
   });
 
-  it('when a document is cached, then its ETag is the quoted base64url SHA-1 of its bytes', async () => {
-    const body = Buffer.from('{"id":2}');
+  it('when a document is cached, then its ETag is the quoted base64url SHA-1 of its UTF-8 bytes', async () => {
+    // A body arrives as its bytes one character per byte: "Café ☕" is 10 bytes.
+    const bytes = Buffer.from('{"name":"Café ☕"}');
+    const body = bytes.toString('latin1');
     const cache = createDocumentCache({ maxBytes: 1e6, ttlMs: 60_000, notFoundTtlMs: 1000, load: async () => body });
     const entry = await resolve(cache.get('p2'));
     if (entry === NOT_FOUND) throw new Error('expected a document');
-    expect(entry.etag).to.equal(`"${createHash('sha1').update(body).digest('base64url')}"`);
-    expect(entry.body.equals(body)).to.equal(true);
+    expect(entry.etag).to.equal(`"${createHash('sha1').update(bytes).digest('base64url')}"`);
+    expect(Buffer.from(entry.body, 'latin1').equals(bytes)).to.equal(true);
+    expect(cache.stats().bytes).to.equal(bytes.length + 'p2'.length + ENTRY_OVERHEAD_BYTES);
   });
 
   it('when an id is unknown, then NOT_FOUND is cached for the short TTL only', async () => {
@@ -69,7 +72,7 @@ describe('document cache (unit)', () => {
     const load = countingLoader(async () => {
       await tick();
       if (fail) throw new Error('database down');
-      return Buffer.from('[]');
+      return '[]';
     });
     const cache = createDocumentCache({ maxBytes: 1e6, ttlMs: 60_000, notFoundTtlMs: 1000, load });
     const outcomes = await Promise.allSettled([resolve(cache.get('r1')), resolve(cache.get('r1'))]);
@@ -84,7 +87,7 @@ describe('document cache (unit)', () => {
     const load = countingLoader(async () => {
       const v = version;
       await tick(20);
-      return Buffer.from(`{"v":${v}}`);
+      return `{"v":${v}}`;
     });
     const cache = createDocumentCache({ maxBytes: 1e6, ttlMs: 60_000, notFoundTtlMs: 1000, load });
     const inFlight = resolve(cache.get('p1'));

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { workerHeapFlags } from '../../src/catalog/memory';
 import { migrationFiles } from '../../src/db/migrate';
 import { loadCatalog } from '../support/catalog';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
@@ -93,19 +95,23 @@ describe('the clustered service as a real process', function () {
     expect(sessions.map((r: { usename: string }) => r.usename)).to.deep.equal(['atelier_reader']);
   });
 
-  it('when a worker is killed, then the primary replaces it and the service keeps answering', async () => {
+  it('when a worker is killed, then the primary replaces it, with the same heap limit, and the service keeps answering', async () => {
     const db = await createTestDatabase();
     dbs.push(db);
     await loadCatalog(db.url, FIXTURE);
-    const server = await startServer({ DATABASE_URL: db.url, WORKERS: '2' });
+    const cacheMaxBytes = 64 * 2 ** 20;
+    const server = await startServer({ DATABASE_URL: db.url, WORKERS: '2', CACHE_MAX_BYTES: String(cacheMaxBytes) });
     running.push(server);
     await eventually(() => server.workerPids().length === 2, 10_000, 'two workers');
+    const heapFlags = (pid: number): string[] => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((arg) => arg.startsWith('--max-'));
+    for (const pid of server.workerPids()) expect(heapFlags(pid)).to.deep.equal(['--max-semi-space-size=8', '--max-old-space-size=104']);
     const [victim, survivor] = server.workerPids() as [number, number];
     process.kill(victim, 'SIGKILL');
     await eventually(() => {
       const pids = server.workerPids();
       return pids.length === 2 && !pids.includes(victim) && pids.includes(survivor);
     }, 5_000, 'a replacement worker');
+    for (const pid of server.workerPids()) expect(heapFlags(pid)).to.deep.equal(workerHeapFlags(cacheMaxBytes));
     for (let i = 0; i < 20; i++) expect((await fetch(`${server.url}/products/1`)).status).to.equal(200);
     await eventually(() => /worker died: replacing it/.test(server.output()), 3_000, 'the death to be logged');
   });

@@ -58,7 +58,7 @@ describe('worker metrics registry', () => {
       ttlMs: 60_000,
       notFoundTtlMs: 60_000,
       // Every key has a 1000-byte body: the 4 KiB budget holds three, so a fourth evicts.
-      load: (key) => Promise.resolve(key === 'missing' ? undefined : Buffer.alloc(1000, 'x')),
+      load: (key) => Promise.resolve(key === 'missing' ? undefined : 'x'.repeat(1000)),
     });
     metrics.watchCache(() => cache.stats(), 4 * 1024);
     metrics.watchPool({ totalCount: 5, idleCount: 2, waitingCount: 1 }, 8);

@@ -1,0 +1,17 @@
+import { expect } from 'chai';
+import { documentBytes, workerHeapFlags } from '../../src/catalog/memory';
+
+describe('worker memory plan (unit)', () => {
+  it('when the budget is the default 128 MiB, then documents get 96 MiB and the heap 168 MiB', () => {
+    expect(documentBytes(128 * 2 ** 20)).to.equal(96 * 2 ** 20);
+    expect(workerHeapFlags(128 * 2 ** 20)).to.deep.equal(['--max-semi-space-size=8', '--max-old-space-size=168']);
+  });
+
+  it('when the budget is not a whole number of MiB, then the heap limit rounds up and never falls below documents plus base', () => {
+    for (const budget of [1024, 1.5 * 2 ** 20, 3 * 2 ** 30 + 1]) {
+      const oldSpaceMib = Number(/=(\d+)$/.exec(workerHeapFlags(budget)[1]!)![1]);
+      expect(oldSpaceMib * 2 ** 20, String(budget)).to.be.at.least(budget + 40 * 2 ** 20);
+      expect(documentBytes(budget)).to.be.at.most(budget * 0.75);
+    }
+  });
+});
