@@ -3,8 +3,8 @@
  * latency percentiles and errors per scenario beside nginx serving the same bodies as static
  * files, measured in the same run with the same generator.
  *
- * Options: --duration S (per run), --rounds N, --connections C, --threads T, --paths N,
- * --scenarios hot,cold,listing,overload, --json FILE.
+ * Options: --duration S (per run), --churn S (the memory scenario's run), --rounds N, --connections C, --threads T, --paths N,
+ * --scenarios hot,cold,memory,listing,overload, --json FILE.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,6 +28,7 @@ interface BenchFile {
     rounds: number;
     pathsPerList: number;
     hotCacheBytes: number;
+    churnSeconds: number;
     targets: Record<string, number>;
   };
 }
@@ -38,16 +39,18 @@ const scenarioFile = JSON.parse(fs.readFileSync(path.join(root, 'loadtest/scenar
 const { values: args } = parseArgs({
   options: {
     duration: { type: 'string' },
+    churn: { type: 'string' },
     rounds: { type: 'string' },
     connections: { type: 'string' },
     threads: { type: 'string' },
     paths: { type: 'string' },
-    scenarios: { type: 'string', default: 'hot,cold,listing,overload' },
+    scenarios: { type: 'string', default: 'hot,cold,memory,listing,overload' },
     json: { type: 'string' },
   },
 });
 const opt = {
   duration: Number(args.duration ?? scenarioFile.bench.durationSeconds),
+  churn: Number(args.churn ?? scenarioFile.bench.churnSeconds),
   rounds: Number(args.rounds ?? scenarioFile.bench.rounds),
   connections: Number(args.connections ?? scenarioFile.bench.connections),
   threads: Number(args.threads ?? scenarioFile.bench.threads),
@@ -69,10 +72,10 @@ function writePaths(file: string, draw: () => PlannedRequest[], n: number): stri
 }
 
 /** One wrk run against `service`, with the CPU the service's processes used meanwhile. */
-async function measure(url: string, pathsFile: string, pids: () => number[], connections = opt.connections, countStatuses = false) {
+async function measure(url: string, pathsFile: string, pids: () => number[], connections = opt.connections, countStatuses = false, durationSeconds = opt.duration) {
   const before = cpuSeconds(pids());
   const started = Date.now();
-  const result = await runWrk({ url, pathsFile, connections, threads: opt.threads, durationSeconds: opt.duration, countStatuses });
+  const result = await runWrk({ url, pathsFile, connections, threads: opt.threads, durationSeconds, countStatuses });
   const serverCores = (cpuSeconds(pids()) - before) / ((Date.now() - started) / 1000);
   return { ...result, serverCores };
 }
@@ -128,9 +131,9 @@ async function main(): Promise<void> {
       // Warm-up until the service's caches hold the working set: a run with fewer than 0.5 %
       // misses (at most 8 runs), and once through nginx for its file cache.
       for (let run = 0; run < 12; run++) {
-        const misses = await service.cacheMisses();
+        const misses = await service.metric('atelier_cache_misses_total');
         const warm = await measure(service.url, hotFile, service.pids);
-        const ratio = ((await service.cacheMisses()) - misses) / warm.requests;
+        const ratio = ((await service.metric('atelier_cache_misses_total')) - misses) / warm.requests;
         process.stderr.write(`warm-up run ${run + 1}: ${warm.requests} requests, miss ratio ${(100 * ratio).toFixed(2)} %\n`);
         if (ratio < 0.005) break;
       }
@@ -182,6 +185,29 @@ async function main(): Promise<void> {
           workerRssMb: rss,
           target: `≥ ${scenarioFile.bench.targets.coldVsBaseline}× baseline, p99 ≤ ${scenarioFile.bench.targets.coldP99Ms} ms`,
           pass: (ratio ?? 0) >= scenarioFile.bench.targets.coldVsBaseline! && median(cold.map((c) => c.p99Ms)) <= scenarioFile.bench.targets.coldP99Ms!,
+        }),
+      );
+    }
+
+    if (opt.scenarios.has('memory')) {
+      // The RSS bound is for a cache that is full and churning, not one still filling: cold
+      // traffic on one service until its caches have turned over, RSS sampled throughout.
+      const memoryFile = path.join(dir, 'memory.paths');
+      writePaths(memoryFile, uniformPageViews(shape, mulberry32(200)), 3 * opt.paths);
+      const service = await startService(common, path.join(dir, 'service-memory.log'));
+      cleanups.push(service.stop);
+      let rss = 0;
+      const sampler = setInterval(() => (rss = Math.max(rss, ...service.workerPids().map((pid) => rssBytes(pid) / 2 ** 20))), 500);
+      const seconds = opt.churn;
+      const run = await measure(service.url, memoryFile, service.pids, opt.connections, false, seconds);
+      clearInterval(sampler);
+      const turnover = (await service.metric('atelier_cache_evictions_total')) / (await service.metric('atelier_cache_entries'));
+      await service.stop();
+      rowsOut.push(
+        summarise(`memory: uniform ids for ${seconds} s, caches turned over ${turnover.toFixed(1)}×`, [run], {
+          workerRssMb: rss,
+          target: 'peak RSS within the bound, caches turned over ≥ 1×',
+          pass: turnover >= 1,
         }),
       );
     }

@@ -23,15 +23,22 @@ export function cpuSeconds(pids: number[]): number {
 }
 
 /** Resident set size of a process, in bytes. */
+/** A process's resident set in bytes; 0 once it has exited. */
 export function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  let status: string;
+  try {
+    status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return 0;
+  }
+  const m = /VmRSS:\s+(\d+) kB/.exec(status);
   return m ? Number(m[1]) * 1024 : 0;
 }
 
 export interface Service {
   url: string;
-  /** Cache misses so far, summed over workers (from the service's Prometheus endpoint). */
-  cacheMisses(): Promise<number>;
+  /** A metric's value summed over workers (from the service's Prometheus endpoint), e.g. `atelier_cache_misses_total`. */
+  metric(name: string): Promise<number>;
   pid: number;
   pids(): number[];
   workerPids(): number[];
@@ -59,9 +66,9 @@ export async function startService(env: Record<string, string>, logFile: string)
   return {
     url,
     pid,
-    async cacheMisses() {
+    async metric(name) {
       const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-      const line = text.split('\n').find((l) => l.startsWith('atelier_cache_misses_total'));
+      const line = text.split('\n').find((l) => l.startsWith(`${name} `));
       return Number(line?.split(' ').pop() ?? NaN);
     },
     pids: () => [pid, ...childPids(pid)],

@@ -22,7 +22,7 @@ describe('bench runner smoke (wrk, nginx, the built service; a few seconds)', fu
   it('when run briefly on a small catalog, then it prints every scenario beside the baseline with no errors', async () => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'loadtest/bench/main.ts', '--duration', '1', '--rounds', '1', '--paths', '300', '--connections', '4'],
+      ['--import', 'tsx', 'loadtest/bench/main.ts', '--duration', '1', '--churn', '1', '--rounds', '1', '--paths', '300', '--connections', '4'],
       { cwd: ROOT, env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url, WORKERS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
@@ -33,7 +33,7 @@ describe('bench runner smoke (wrk, nginx, the built service; a few seconds)', fu
     expect(code, err).to.equal(0);
     const rows = out.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| scenario'));
     expect(rows.map((r) => r.split('|')[1]!.trim().split(':')[0])).to.deep.equal([
-      'baseline', 'hot', 'cold', 'listing', 'listing', 'overload', 'overload', 'overload',
+      'baseline', 'hot', 'cold', 'memory', 'listing', 'listing', 'overload', 'overload', 'overload',
     ]);
     for (const row of rows) {
       const cells = row.split('|').map((c) => c.trim());
