@@ -30,11 +30,12 @@ export function requestLog(log: Logger, metrics?: RequestObserver): Middleware {
 
   return async function logRequest(ctx, next) {
     const started = process.hrtime.bigint();
-    const incoming = ctx.get('X-Request-Id');
-    const requestId = VALID_ID.test(incoming) ? incoming : randomUUID();
+    const incoming = ctx.req.headers['x-request-id'];
+    const requestId = typeof incoming === 'string' && VALID_ID.test(incoming) ? incoming : randomUUID();
     ctx.state.requestId = requestId;
-    ctx.set('X-Request-Id', requestId);
-    ctx.set('X-Content-Type-Options', 'nosniff');
+    // node's setHeader directly: koa's ctx.set allocates arrays per call (see routes.ts).
+    ctx.res.setHeader('X-Request-Id', requestId);
+    ctx.res.setHeader('X-Content-Type-Options', 'nosniff');
     metrics?.started();
     try {
       await next();

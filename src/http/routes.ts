@@ -29,14 +29,17 @@ function matches(ifNoneMatch: string, etag: string): boolean {
 
 function sendDocument(ctx: Context, entry: CacheEntry, cacheControl: string): void {
   if (entry === NOT_FOUND) throw PRODUCT_NOT_FOUND;
-  ctx.set('ETag', entry.etag);
-  ctx.set('Cache-Control', cacheControl);
-  const ifNoneMatch = ctx.get('If-None-Match');
-  if (ifNoneMatch !== '' && matches(ifNoneMatch, entry.etag)) {
+  // node's own header calls: koa's ctx.set/ctx.get build arrays and lower-case copies on
+  // every call, a fifth of all a cache hit allocated (sampling heap profile, hot traffic).
+  const res = ctx.res;
+  res.setHeader('ETag', entry.etag);
+  res.setHeader('Cache-Control', cacheControl);
+  const ifNoneMatch = ctx.req.headers['if-none-match'];
+  if (ifNoneMatch !== undefined && ifNoneMatch !== '' && matches(ifNoneMatch, entry.etag)) {
     ctx.status = 304;
     return;
   }
-  ctx.set('Content-Type', JSON_TYPE);
+  res.setHeader('Content-Type', JSON_TYPE);
   // A copy per response (a memcpy; measured no slower than sending the cached bytes): a
   // socket that cannot take it all at once keeps the buffer, never the cache's memory.
   ctx.body = Buffer.from(entry.body, 'latin1');
