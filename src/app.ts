@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { DocumentStore } from './catalog/documents';
 import { errorHandler } from './http/errors';
 import { requestLog } from './http/request-log';
-import { createRouter, unanswered } from './http/routes';
+import { createRoutes, unanswered } from './http/routes';
 import type { RequestObserver } from './metrics/http';
 
 export interface AppDeps {
@@ -20,9 +20,10 @@ export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
   // Errors are logged once by errorHandler; koa's own printing would log them twice.
   app.silent = true;
-  const router = createRouter(deps);
+  const { documentFastPath, router } = createRoutes(deps);
   app.use(requestLog(deps.log, deps.metrics));
   app.use(errorHandler(deps.log));
+  app.use(documentFastPath);
   app.use(router.routes());
   app.use(unanswered);
   return app;

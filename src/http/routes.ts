@@ -45,8 +45,26 @@ function sendDocument(ctx: Context, entry: CacheEntry, cacheControl: string): vo
   ctx.body = Buffer.from(entry.body, 'latin1');
 }
 
+const PRODUCT_ROUTES = {
+  product: '/products/:product_id',
+  styles: '/products/:product_id/styles',
+  related: '/products/:product_id/related',
+} as const satisfies Record<DocumentKind, string>;
+// The canonical spelling of the three document routes, the traffic a storefront sends.
+const CANONICAL_DOCUMENT_PATH = /^\/products\/([1-9]\d{0,9})(?:\/(styles|related))?$/;
+
+export interface Routes {
+  /**
+   * Answers GET/HEAD of a document route in its canonical spelling, exactly as the router
+   * would (same handler, params and route template); passes anything else on. Matching six
+   * routes in @koa/router cost a worker about a tenth of its allocation per cache hit.
+   */
+  documentFastPath: Middleware;
+  router: Router;
+}
+
 /** The Products routes of the contract plus the operational ones, with 405s for other methods. */
-export function createRouter(deps: RouteDeps): Router {
+export function createRoutes(deps: RouteDeps): Routes {
   const router = new Router();
   const cacheControl = `public, max-age=${deps.httpMaxAgeSeconds}`;
 
@@ -54,6 +72,17 @@ export function createRouter(deps: RouteDeps): Router {
     const id = parseProductId(ctx.params.product_id);
     const found = deps.documents.product(kind, id);
     sendDocument(ctx, found instanceof Promise ? await found : found, cacheControl);
+  };
+  const handlers = { product: productRoute('product'), styles: productRoute('styles'), related: productRoute('related') };
+
+  const documentFastPath: Middleware = (ctx, next) => {
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
+    const match = CANONICAL_DOCUMENT_PATH.exec(ctx.path);
+    if (match === null) return next();
+    const kind = (match[2] as 'styles' | 'related' | undefined) ?? 'product';
+    (ctx as { _matchedRoute?: string })._matchedRoute = PRODUCT_ROUTES[kind];
+    ctx.params = { product_id: match[1]! };
+    return handlers[kind](ctx, next);
   };
 
   const routes: Array<[string, Middleware]> = [
@@ -66,9 +95,9 @@ export function createRouter(deps: RouteDeps): Router {
         sendDocument(ctx, found instanceof Promise ? await found : found, cacheControl);
       },
     ],
-    ['/products/:product_id', productRoute('product')],
-    ['/products/:product_id/styles', productRoute('styles')],
-    ['/products/:product_id/related', productRoute('related')],
+    [PRODUCT_ROUTES.product, handlers.product],
+    [PRODUCT_ROUTES.styles, handlers.styles],
+    [PRODUCT_ROUTES.related, handlers.related],
     [
       '/healthz',
       (ctx) => {
@@ -91,7 +120,7 @@ export function createRouter(deps: RouteDeps): Router {
   ];
 
   for (const [path, handler] of routes) router.get(path, handler);
-  return router;
+  return { documentFastPath, router };
 }
 
 /**
