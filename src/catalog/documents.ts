@@ -77,13 +77,17 @@ function wireString(body: string): string {
   return Buffer.byteLength(body) === body.length ? body : Buffer.from(body).toString('latin1');
 }
 
+// Thrown for every miss shed while the database reads are at their bound, so floods of them
+// are expected: one instance, not a new Error and stack per shed request.
+const OVERLOADED = new AppError(503, 'Service overloaded, retry shortly', { 'Retry-After': '1' });
+
 export function createDocumentStore(opts: DocumentStoreOptions): DocumentStore {
   const maxInFlight = opts.maxInFlight ?? Infinity;
   let inFlight = 0;
 
   /** Counts `read` against the bound of reads in flight, failing at once beyond it. */
   const bounded = async <T>(read: () => Promise<T>): Promise<T> => {
-    if (inFlight >= maxInFlight) throw new AppError(503, 'Service overloaded, retry shortly', { 'Retry-After': '1' });
+    if (inFlight >= maxInFlight) throw OVERLOADED;
     inFlight++;
     try {
       return await read();

@@ -73,7 +73,10 @@ export function errorHandler(log: Logger): Middleware {
       await next();
     } catch (caught) {
       const err = toAppError(caught);
-      if (err.status >= 500) {
+      // A 5xx with a cause is a failure underneath and is logged with it; one without (load
+      // shed on purpose) is a decision, already in the request line: logging each would write
+      // an error and a stack per shed request, tens of thousands a second in an overload.
+      if (err.status >= 500 && err.cause !== undefined) {
         log.error({ reqId: ctx.state.requestId, err: err.cause ?? err, status: err.status }, 'request failed');
       }
       ctx.status = err.status;

@@ -112,7 +112,7 @@ export function createRoutes(deps: RouteDeps): Routes {
         try {
           await deps.checkReady();
         } catch (err) {
-          throw new AppError(503, err instanceof AppError ? err.message : 'Not ready', { 'Retry-After': '1' });
+          throw new AppError(503, err instanceof AppError ? err.message : 'Not ready', { 'Retry-After': '1' }, { cause: err });
         }
         ctx.body = { status: 'ready' };
       },

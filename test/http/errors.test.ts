@@ -1,0 +1,39 @@
+import { expect } from 'chai';
+import Koa from 'koa';
+import { AppError, errorHandler } from '../../src/http/errors';
+import { requestLog } from '../../src/http/request-log';
+import { serve } from '../support/http';
+import { memoryLogger } from '../support/silent-logger';
+
+describe('error middleware', () => {
+  it('when a 5xx has a cause, then it is logged once with it; when it has none (load shed), then only the request line records it', async () => {
+    const shed = new AppError(503, 'Service overloaded, retry shortly', { 'Retry-After': '1' });
+    const { log, lines } = memoryLogger();
+    const app = new Koa();
+    app.silent = true;
+    app.use(requestLog(log));
+    app.use(errorHandler(log));
+    app.use((ctx) => {
+      if (ctx.path === '/shed') throw shed;
+      throw new Error('relation "catalog.secret" does not exist');
+    });
+    const server = await serve(app);
+    try {
+      for (const id of ['shed-1', 'shed-2']) {
+        const res = await fetch(`${server.url}/shed`, { headers: { 'X-Request-Id': id } });
+        expect(res.status).to.equal(503);
+        expect(res.headers.get('retry-after')).to.equal('1');
+        expect(await res.json()).to.deep.equal({ error: 'Service overloaded, retry shortly' });
+      }
+      const broken = await fetch(`${server.url}/broken`, { headers: { 'X-Request-Id': 'bug-1' } });
+      expect(broken.status).to.equal(500);
+      expect(await broken.text()).to.not.contain('secret');
+    } finally {
+      await server.close();
+    }
+    const failed = lines().filter((l) => l.msg === 'request failed');
+    expect(failed.map((l) => l.reqId)).to.deep.equal(['bug-1']);
+    expect(JSON.stringify(failed[0])).to.contain('catalog.secret');
+    expect(lines().filter((l) => typeof l.reqId === 'string' && l.reqId.startsWith('shed-')).map((l) => l.status)).to.deep.equal([503, 503]);
+  });
+});
