@@ -34,16 +34,17 @@ export async function runWorker(config: Config): Promise<void> {
   const reads = createReplicatedReads(pool, config.databaseReplicaUrls, poolOptions);
   // The primary serves the metrics; with METRICS_PORT=0 nothing could read them.
   const metrics = config.metricsPort > 0 ? startWorkerMetrics() : undefined;
+  const documentsMaxBytes = documentBytes(config.cacheMaxBytes);
   const documents = createDocumentStore({
     pool: reads,
-    cacheMaxBytes: documentBytes(config.cacheMaxBytes),
+    cacheMaxBytes: documentsMaxBytes,
     cacheTtlMs: config.cacheTtlSeconds * 1000,
     notFoundTtlMs: config.cacheNotFoundTtlSeconds * 1000,
     maxInFlight: config.pgPoolMax + config.pgQueueMax,
     maxConcurrentReads: config.pgPoolMax,
     onFetch: metrics?.observeFetch,
   });
-  metrics?.watchCache(() => documents.cacheStats(), documentBytes(config.cacheMaxBytes));
+  metrics?.watchCache(() => documents.cacheStats(), documentsMaxBytes);
   metrics?.watchPool(pool, config.pgPoolMax);
   const listener = listenForCatalogChanges({
     connectionString: config.databaseUrl,

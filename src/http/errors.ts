@@ -9,14 +9,24 @@ const MAX_URL_BYTES = 2048;
  * `status` >= 500: the client gets a generic message and the cause is only logged.
  */
 export class AppError extends Error {
+  /** The response body, `{"error": message}`, serialised once: shared instances answer floods. */
+  readonly body: string;
+  /**
+   * A 5xx the service answers on purpose (a miss shed at the read bound): recorded by the
+   * request line only, not logged as a failure with its stack.
+   */
+  readonly expected: boolean;
+
   constructor(
     readonly status: number,
     message: string,
     readonly headers: Readonly<Record<string, string>> = {},
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; expected?: boolean },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
+    this.body = JSON.stringify({ error: message });
+    this.expected = options?.expected ?? false;
   }
 }
 
@@ -63,7 +73,8 @@ export function toAppError(err: unknown): AppError {
 
 /**
  * The one error middleware: every failure becomes `{"error": "..."}` with the right status;
- * 5xx causes are logged here, once, with the request id, and never sent to the client.
+ * 5xx causes are logged here, once, with the request id, and never sent to the client
+ * (expected ones, load shed on purpose, are in the request line only).
  */
 export function errorHandler(log: Logger): Middleware {
   return async function handleErrors(ctx, next) {
@@ -73,16 +84,15 @@ export function errorHandler(log: Logger): Middleware {
       await next();
     } catch (caught) {
       const err = toAppError(caught);
-      // A 5xx with a cause is a failure underneath and is logged with it; one without (load
-      // shed on purpose) is a decision, already in the request line: logging each would write
-      // an error and a stack per shed request, tens of thousands a second in an overload.
-      if (err.status >= 500 && err.cause !== undefined) {
+      if (err.status >= 500 && !err.expected) {
         log.error({ reqId: ctx.state.requestId, err: err.cause ?? err, status: err.status }, 'request failed');
       }
       ctx.status = err.status;
-      for (const [name, value] of Object.entries(err.headers)) ctx.set(name, value);
-      ctx.set('Content-Type', 'application/json; charset=utf-8');
-      ctx.body = JSON.stringify({ error: err.message });
+      // node's setHeader, as on the document path: 404s of unknown ids come in floods too.
+      const res = ctx.res;
+      for (const name in err.headers) res.setHeader(name, err.headers[name]!);
+      res.setHeader('Content-Type', 'application/json; charset=utf-8');
+      ctx.body = err.body;
     }
   };
 }

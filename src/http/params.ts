@@ -3,9 +3,13 @@ import { AppError } from './errors';
 /** Largest value of a PostgreSQL `integer`. */
 export const PG_INT_MAX = 2_147_483_647;
 
+/** A product id's spelling: digits, no leading zero, at most 10 (range checked separately). */
+export const PRODUCT_ID_DIGITS = '[1-9]\\d{0,9}';
+const PRODUCT_ID = new RegExp(`^${PRODUCT_ID_DIGITS}$`);
+
 /** `:product_id`: a positive integer that fits a PostgreSQL integer, digits only. */
 export function parseProductId(raw: string | undefined): number {
-  if (raw === undefined || !/^[1-9]\d{0,9}$/.test(raw) || Number(raw) > PG_INT_MAX) {
+  if (raw === undefined || !PRODUCT_ID.test(raw) || Number(raw) > PG_INT_MAX) {
     throw new AppError(400, `product_id must be an integer from 1 to ${PG_INT_MAX}`);
   }
   return Number(raw);

@@ -75,7 +75,7 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
   cacheCounter('atelier_cache_evictions_total', 'Documents evicted to stay within the cache byte budget (not expiries, not clears).', (s) => s.evictions);
   watchedGauge(cache, 'atelier_cache_size_bytes', 'Bytes the document cache holds: bodies plus per-entry bookkeeping.', (s) => s.bytes);
   watchedGauge(cache, 'atelier_cache_entries', 'Entries in the document cache, documents and cached 404s.', (s) => s.entries);
-  watchedGauge(() => cacheMaxBytes, 'atelier_cache_max_bytes', 'Bytes the cached documents may fill: 3/4 of CACHE_MAX_BYTES, the rest is room for the garbage collector.', (max) => max);
+  watchedGauge(() => cacheMaxBytes, 'atelier_cache_max_bytes', 'Bytes the cached documents may fill: their share of CACHE_MAX_BYTES, the rest is room for the garbage collector.', (max) => max);
 
   let pool: PoolCounts | undefined;
   let poolMax = 0;

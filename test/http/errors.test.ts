@@ -6,8 +6,8 @@ import { serve } from '../support/http';
 import { memoryLogger } from '../support/silent-logger';
 
 describe('error middleware', () => {
-  it('when a 5xx has a cause, then it is logged once with it; when it has none (load shed), then only the request line records it', async () => {
-    const shed = new AppError(503, 'Service overloaded, retry shortly', { 'Retry-After': '1' });
+  it('when a 5xx is expected (load shed), then only the request line records it; any other 5xx is logged once', async () => {
+    const shed = new AppError(503, 'Service overloaded, retry shortly', { 'Retry-After': '1' }, { expected: true });
     const { log, lines } = memoryLogger();
     const app = new Koa();
     app.silent = true;
@@ -15,6 +15,7 @@ describe('error middleware', () => {
     app.use(errorHandler(log));
     app.use((ctx) => {
       if (ctx.path === '/shed') throw shed;
+      if (ctx.path === '/plain') throw new AppError(503, 'Not ready');
       throw new Error('relation "catalog.secret" does not exist');
     });
     const server = await serve(app);
@@ -25,6 +26,7 @@ describe('error middleware', () => {
         expect(res.headers.get('retry-after')).to.equal('1');
         expect(await res.json()).to.deep.equal({ error: 'Service overloaded, retry shortly' });
       }
+      expect((await fetch(`${server.url}/plain`, { headers: { 'X-Request-Id': 'plain-1' } })).status).to.equal(503);
       const broken = await fetch(`${server.url}/broken`, { headers: { 'X-Request-Id': 'bug-1' } });
       expect(broken.status).to.equal(500);
       expect(await broken.text()).to.not.contain('secret');
@@ -32,8 +34,8 @@ describe('error middleware', () => {
       await server.close();
     }
     const failed = lines().filter((l) => l.msg === 'request failed');
-    expect(failed.map((l) => l.reqId)).to.deep.equal(['bug-1']);
-    expect(JSON.stringify(failed[0])).to.contain('catalog.secret');
+    expect(failed.map((l) => l.reqId)).to.deep.equal(['plain-1', 'bug-1']);
+    expect(JSON.stringify(failed[1])).to.contain('catalog.secret');
     expect(lines().filter((l) => typeof l.reqId === 'string' && l.reqId.startsWith('shed-')).map((l) => l.status)).to.deep.equal([503, 503]);
   });
 });
