@@ -4,19 +4,20 @@
  * Cached bodies are strings in the V8 heap (src/catalog/cache.ts), so the heap limit given to
  * the worker process bounds them and everything else the worker holds, and the garbage they
  * leave when evicted is freed by the same collector that is bounded. A quarter of the budget
- * is that garbage's room: with documents filling the whole heap, the collector would run a
- * full collection for every few megabytes evicted (measured: 62 mark-compacts per 40 s of cold
- * traffic at 3/4, p99 up to 57 ms; without a limit RSS grew to 4× the budget).
+ * is that garbage's room. Measured with cold traffic until the cache turned over (2 workers,
+ * 128 MiB): no limit, RSS 540 MiB; documents filling the budget under a limit of budget
+ * + 48 MiB, RSS 219–234 MiB (over budget + 100); at 3/4 under budget + 40 MiB, ≤ 225 MiB.
  */
 
 const MiB = 2 ** 20;
 /** Share of the budget the cached documents may fill; the rest is collector headroom. */
 export const DOCUMENT_SHARE = 0.75;
-// The heap a worker needs beside its cache: code, pools, router, metrics, reads in flight
-// (a batch is ≤ 64 documents, a listing page ≤ 1000 products). Measured ~15 MB idle (MiB).
+// The heap a worker needs beside its cache (MiB): code, pools, router, metrics, reads in
+// flight (a batch is ≤ 64 documents, a listing page ≤ 1000 products). An idle worker uses
+// about 10 MB (nodejs_heap_size_used_bytes); the rest is margin and collector room.
 const BASE_HEAP_MIB = 40;
-// The young generation (MiB per semi-space): V8's default of 16 keeps ~48 MB resident for
-// garbage that lives microseconds; 2–4 doubles the scavenges (each ~1.5 ms on this 2-core box).
+// The young generation (MiB per semi-space). With V8's default (16) cold-run workers were
+// 40–60 MiB larger than with 2; 2 made 3.6× the scavenges of 8 (about 1–2 ms each here).
 const SEMI_SPACE_MIB = 8;
 
 /** Bytes the document cache may fill. */
