@@ -15,7 +15,7 @@ import { loadConfig } from '../../src/config';
 import { openDatabase } from '../../src/db/embedded';
 import { mulberry32, pageViews, uniformPageViews, type CatalogShape, type PlannedRequest, type TrafficMix } from '../lib/traffic';
 import { exportDocuments, startStaticBaseline } from './baseline';
-import { cpuSeconds, freePort, rssBytes, startService, type Service } from './processes';
+import { cpuSeconds, freePort, startService, type Service } from './processes';
 import { formatReport, type Row } from './report';
 import { runWrk, type WrkResult } from './wrk';
 
@@ -72,7 +72,12 @@ function writePaths(file: string, draw: () => PlannedRequest[], n: number): stri
 }
 
 /** One wrk run against `service`, with the CPU the service's processes used meanwhile. */
-async function measure(url: string, pathsFile: string, pids: () => number[], connections = opt.connections, countStatuses = false, durationSeconds = opt.duration) {
+async function measure(
+  url: string,
+  pathsFile: string,
+  pids: () => number[],
+  { connections = opt.connections, countStatuses = false, durationSeconds = opt.duration } = {},
+) {
   const before = cpuSeconds(pids());
   const started = Date.now();
   const result = await runWrk({ url, pathsFile, connections, threads: opt.threads, durationSeconds, countStatuses });
@@ -148,7 +153,7 @@ async function main(): Promise<void> {
         hot.push(s);
         ratios.push(s.rps / b.rps);
       }
-      const rss = Math.max(...service.workerPids().map(rssBytes)) / 2 ** 20;
+      const rss = service.workerRssMb();
       await service.stop();
       await baseline.stop();
       // A baseline answering 404/500 (a missing file, no descriptors left) would be fast for
@@ -174,7 +179,7 @@ async function main(): Promise<void> {
         // A fresh service per round: caches empty at start.
         const service: Service = await startService(common, path.join(dir, 'service-cold.log'));
         cold.push(await measure(service.url, coldFile, service.pids));
-        rss = Math.max(rss, ...service.workerPids().map((pid) => rssBytes(pid) / 2 ** 20));
+        rss = Math.max(rss, service.workerRssMb());
         await service.stop();
       }
       const baselineRps = rowsOut.find((r) => r.scenario.startsWith('baseline'))?.rps;
@@ -197,9 +202,9 @@ async function main(): Promise<void> {
       const service = await startService(common, path.join(dir, 'service-memory.log'));
       cleanups.push(service.stop);
       let rss = 0;
-      const sampler = setInterval(() => (rss = Math.max(rss, ...service.workerPids().map((pid) => rssBytes(pid) / 2 ** 20))), 500);
+      const sampler = setInterval(() => (rss = Math.max(rss, service.workerRssMb())), 500);
       const seconds = opt.churn;
-      const run = await measure(service.url, memoryFile, service.pids, opt.connections, false, seconds);
+      const run = await measure(service.url, memoryFile, service.pids, { durationSeconds: seconds });
       clearInterval(sampler);
       const turnover = (await service.metric('atelier_cache_evictions_total')) / (await service.metric('atelier_cache_entries'));
       await service.stop();
@@ -229,8 +234,8 @@ async function main(): Promise<void> {
       const first: Measured[] = [];
       const deep: Measured[] = [];
       for (let r = 0; r < opt.rounds; r++) {
-        first.push(await measure(service.url, shallowFile, service.pids, 8));
-        deep.push(await measure(service.url, deepFile, service.pids, 8));
+        first.push(await measure(service.url, shallowFile, service.pids, { connections: 8 }));
+        deep.push(await measure(service.url, deepFile, service.pids, { connections: 8 }));
       }
       await service.stop();
       const latencyRatio = median(deep.map((d) => d.p50Ms)) / median(first.map((f) => f.p50Ms));
@@ -266,7 +271,7 @@ async function main(): Promise<void> {
       ];
       const results: Measured[] = [];
       for (const [name, connections] of phases) {
-        const m = await measure(service.url, overloadFile, service.pids, connections, true);
+        const m = await measure(service.url, overloadFile, service.pids, { connections, countStatuses: true });
         results.push(m);
         const others = Object.keys(m.statuses ?? {}).filter((code) => code !== '200' && code !== '503');
         rowsOut.push(summarise(name, [m], { statuses: m.statuses, pass: others.length === 0 }));

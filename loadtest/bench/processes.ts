@@ -22,7 +22,6 @@ export function cpuSeconds(pids: number[]): number {
   return ticks / TICKS_PER_SECOND;
 }
 
-/** Resident set size of a process, in bytes. */
 /** A process's resident set in bytes; 0 once it has exited. */
 export function rssBytes(pid: number): number {
   let status: string;
@@ -42,6 +41,8 @@ export interface Service {
   pid: number;
   pids(): number[];
   workerPids(): number[];
+  /** The largest resident set of its workers, in MiB (0 with none). */
+  workerRssMb(): number;
   stop(): Promise<void>;
 }
 
@@ -73,6 +74,7 @@ export async function startService(env: Record<string, string>, logFile: string)
     },
     pids: () => [pid, ...childPids(pid)],
     workerPids: () => childPids(pid),
+    workerRssMb: () => Math.max(0, ...childPids(pid).map(rssBytes)) / 2 ** 20,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
