@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { parse } from 'pg-connection-string';
 import type { Config } from '../config';
 import { startEmbeddedPostgres } from '../db/embedded';
 import { migrateAndSeed } from '../db/prepare';
@@ -11,9 +12,13 @@ export interface FleetDatabase {
   stop(): Promise<void>;
 }
 
-/** Where a connection string points, for people: no credentials, no query (it may hold a password). */
-function withoutSecrets(url: string): string {
-  return url.replace(/^postgres(ql)?:\/\/([^@/?#]*@)?/, '').replace(/\?.*$/, '') || 'local socket';
+/**
+ * Where a connection string points, for people: host (or socket directory), port and
+ * database, parsed as pg parses it; never the user, password or other parameters.
+ */
+export function describeDatabase(url: string): string {
+  const { host, port, database } = parse(url);
+  return `${host || 'local socket'}:${port || 5432}/${database ?? ''}`;
 }
 
 /**
@@ -23,10 +28,20 @@ function withoutSecrets(url: string): string {
  */
 export async function startFleetDatabase(config: Config, say: (line: string) => void): Promise<FleetDatabase> {
   if (config.databaseUrl !== undefined) {
-    return { url: config.databaseUrl, description: `DATABASE_URL (${withoutSecrets(config.databaseUrl)})`, stop: async () => undefined };
+    return {
+      url: config.databaseUrl,
+      description: `DATABASE_URL (${describeDatabase(config.databaseUrl)})`,
+      stop: async () => undefined,
+    };
   }
-  say(`DATABASE_URL unset: starting one embedded PostgreSQL for every instance (${config.embeddedPgDir}, port ${config.embeddedPgPort})`);
-  const embedded = await startEmbeddedPostgres({ dir: config.embeddedPgDir, port: config.embeddedPgPort, database: 'atelier' });
+  say(
+    `DATABASE_URL unset: starting one embedded PostgreSQL for every instance (${config.embeddedPgDir}, port ${config.embeddedPgPort})`,
+  );
+  const embedded = await startEmbeddedPostgres({
+    dir: config.embeddedPgDir,
+    port: config.embeddedPgPort,
+    database: 'atelier',
+  });
   try {
     const client = new pg.Client({ connectionString: embedded.url, application_name: 'atelier-products fleet' });
     await client.connect();

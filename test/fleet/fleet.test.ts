@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { describeDatabase } from '../../src/fleet/database';
 import { killGroup } from '../../src/fleet/process';
 import { requireNginx } from '../deploy/nginx-harness';
 import { loadCatalog } from '../support/catalog';
@@ -173,5 +174,13 @@ describe('fleet: with DATABASE_URL unset', function () {
       (err: { cause?: { code?: string } }) => err.cause?.code ?? 'error',
     );
     expect(pgAnswer, 'embedded PostgreSQL still listening').to.equal('ECONNREFUSED');
+  });
+});
+
+describe('fleet database description (unit)', () => {
+  it('when DATABASE_URL holds credentials, a socket directory or parameters, then the description names only host, port and database', () => {
+    expect(describeDatabase('postgres://owner:s3cret@db.internal:6432/atelier?sslmode=require&password=x')).to.equal('db.internal:6432/atelier');
+    expect(describeDatabase('postgres://owner:s3cret@/atelier?host=/run/postgresql')).to.equal('/run/postgresql:5432/atelier');
+    expect(describeDatabase('postgresql://owner@localhost/atelier')).to.equal('localhost:5432/atelier');
   });
 });
