@@ -26,7 +26,7 @@ function numberArg(name: string, raw: string | undefined, fallback: number, min:
 let reachedDatabase = false;
 
 /** `npm run etl -- --dir D`: loads the CSV export into a new catalog and swaps it in. */
-async function main(): Promise<number> {
+async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       dir: { type: 'string' },
@@ -39,7 +39,7 @@ async function main(): Promise<number> {
   });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
-    return 0;
+    return;
   }
   if (values.dir === undefined) throw new EtlError(`--dir is required\n${USAGE}`);
   const jobs = numberArg('jobs', values.jobs, DEFAULT_JOBS, 1, 16);
@@ -90,7 +90,6 @@ async function main(): Promise<number> {
     if (values['summary-json']) {
       fs.writeFileSync(values['summary-json'], JSON.stringify({ ...result, peakRssBytes: peakRss }, null, 2));
     }
-    return 0;
   } finally {
     progress.stop();
     await db.close();
@@ -98,7 +97,7 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => process.exit(code),
+  () => process.exit(0),
   (err: unknown) => {
     const message = err instanceof Error ? err.message : String(err);
     const unchanged = reachedDatabase ? '\nThe live catalog is unchanged.' : '';

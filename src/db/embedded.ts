@@ -56,13 +56,15 @@ async function loadBinaries(): Promise<Binaries> {
 /** PostgreSQL refuses to run as root; as root, run it as the unprivileged `postgres` user (created if missing). */
 export function serverUser(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
+  const id = (flag: string): number => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+  let uid: number;
   try {
-    execFileSync('id', ['-u', 'postgres'], { stdio: 'ignore' });
+    uid = id('-u');
   } catch {
     execFileSync('useradd', ['--system', '--user-group', '--no-create-home', 'postgres']);
+    uid = id('-u');
   }
-  const id = (flag: string): number => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
-  return { uid: id('-u'), gid: id('-g') };
+  return { uid, gid: id('-g') };
 }
 
 // Children get a minimal environment: the service's settings (and any secrets) stay out of
