@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from '../src/config';
 describe('config (unit)', () => {
   it('when nothing is set, then the documented defaults apply and the embedded database is used', () => {
     const c = loadConfig({});
-    // Every setting, as the README's Settings table gives it.
+    // Every setting with its default (keep in step with the README's Settings table).
     expect(c).to.deep.equal({
       port: 3000,
       host: '0.0.0.0',

@@ -3,7 +3,10 @@ import type pg from 'pg';
 import { NOT_FOUND } from '../../src/catalog/cache';
 import { createDocumentStore } from '../../src/catalog/documents';
 import type { ReadPool } from '../../src/db/replicas';
+import { createApp } from '../../src/app';
 import { AppError } from '../../src/http/errors';
+import { serve } from '../support/http';
+import { memoryLogger } from '../support/silent-logger';
 
 /**
  * A database stand-in for the batch statements (ids in the first parameter) whose
@@ -61,5 +64,27 @@ describe('document store load shedding (unit)', () => {
     await new Promise((r) => setImmediate(r));
     pool.release();
     expect(await again).to.not.equal(NOT_FOUND);
+  });
+
+  it('when a miss is shed through the app, then 503 with Retry-After, recorded by the request line and not logged as a failure', async () => {
+    const pool = gatedPool();
+    const documents = createDocumentStore({ pool, cacheMaxBytes: 1e6, cacheTtlMs: 60_000, notFoundTtlMs: 1000, maxInFlight: 1 });
+    const { log, lines } = memoryLogger();
+    const server = await serve(createApp({ log, documents, checkReady: async () => undefined, httpMaxAgeSeconds: 60 }));
+    try {
+      const held = fetch(`${server.url}/products/1`);
+      // The first miss holds the only read slot until released.
+      while (pool.started === 0) await new Promise((r) => setTimeout(r, 5));
+      const shed = await fetch(`${server.url}/products/2`, { headers: { 'X-Request-Id': 'shed-1' } });
+      expect(shed.status).to.equal(503);
+      expect(shed.headers.get('retry-after')).to.equal('1');
+      expect(await shed.json()).to.deep.equal({ error: 'Service overloaded, retry shortly' });
+      pool.release();
+      expect((await held).status).to.equal(200);
+    } finally {
+      await server.close();
+    }
+    const shedLines = lines().filter((l) => l.reqId === 'shed-1');
+    expect(shedLines.map((l) => [l.msg, l.status])).to.deep.equal([[undefined, 503]]);
   });
 });
