@@ -3,14 +3,17 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db/embedded';
+import { checkCampus, DEFAULT_CAMPUS } from './etl/campus';
 import { EtlError } from './etl/errors';
 import { preflight } from './etl/preflight';
 import { createProgress, formatDuration } from './etl/progress';
 import { formatReconciliation } from './etl/reconcile';
 import { DEFAULT_JOBS, DEFAULT_MAX_REJECT_RATIO, reloadCatalog } from './etl/reload';
 
-const USAGE = `usage: npm run etl -- --dir DIR [--rejects FILE] [--jobs N] [--max-reject-ratio R] [--summary-json FILE]
+const USAGE = `usage: npm run etl -- --dir DIR [--campus CODE] [--rejects FILE] [--jobs N] [--max-reject-ratio R] [--summary-json FILE]
   --dir               folder holding product.csv, features.csv, styles.csv, photos.csv, skus.csv, related.csv
+  --campus            the catalog's code, the "campus" of every product and list document (default ${DEFAULT_CAMPUS});
+                      1 to 64 printable ASCII characters without spaces
   --rejects           CSV report of rejected records (file,line,reason); default .data/rejects/etl-<time>.csv
   --jobs              parallel database connections (default ${DEFAULT_JOBS})
   --max-reject-ratio  refuse the load when a file rejects more than this share of its records (default ${DEFAULT_MAX_REJECT_RATIO})
@@ -30,6 +33,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       dir: { type: 'string' },
+      campus: { type: 'string' },
       rejects: { type: 'string' },
       jobs: { type: 'string' },
       'max-reject-ratio': { type: 'string' },
@@ -42,6 +46,7 @@ async function main(): Promise<void> {
     return;
   }
   if (values.dir === undefined) throw new EtlError(`--dir is required\n${USAGE}`);
+  const campus = checkCampus(values.campus ?? DEFAULT_CAMPUS);
   const jobs = numberArg('jobs', values.jobs, DEFAULT_JOBS, 1, 16);
   const maxRejectRatio = numberArg('max-reject-ratio', values['max-reject-ratio'], DEFAULT_MAX_REJECT_RATIO, 0, 1);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -72,6 +77,7 @@ async function main(): Promise<void> {
     const result = await reloadCatalog({
       url: db.url,
       dir: values.dir,
+      campus,
       rejectsPath,
       jobs,
       maxRejectRatio,
@@ -84,7 +90,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${formatReconciliation(result.files)}\n`);
     const rejected = result.files.reduce((n, c) => n + c.rejected, 0);
     process.stdout.write(
-      `catalog version ${result.version} loaded in ${formatDuration(result.timings.totalMs)}; ` +
+      `catalog version ${result.version} (campus ${result.campus}) loaded in ${formatDuration(result.timings.totalMs)}; ` +
         `${rejected} rejects written to ${result.rejectsPath}; peak RSS ${(peakRss / 1048576).toFixed(0)} MiB\n`,
     );
     if (values['summary-json']) {

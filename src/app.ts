@@ -1,9 +1,11 @@
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { DocumentStore } from './catalog/documents';
+import type { CorsOrigins } from './config';
+import { createCors } from './http/cors';
 import { errorHandler } from './http/errors';
 import { requestLog } from './http/request-log';
-import { createRoutes, unanswered } from './http/routes';
+import { createRoutes } from './http/routes';
 import type { RequestObserver } from './metrics/http';
 
 export interface AppDeps {
@@ -11,6 +13,8 @@ export interface AppDeps {
   documents: DocumentStore;
   checkReady: () => Promise<void>;
   httpMaxAgeSeconds: number;
+  /** Origins whose pages may call from the browser (Config.corsAllowOrigins). */
+  corsAllowOrigins: CorsOrigins;
   /** Receives every request's route, method, status and duration (Prometheus metrics). */
   metrics?: RequestObserver;
 }
@@ -20,8 +24,11 @@ export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
   // Errors are logged once by errorHandler; koa's own printing would log them twice.
   app.silent = true;
-  const { documentFastPath, router } = createRoutes(deps);
+  const cors = createCors(deps.corsAllowOrigins);
+  const { documentFastPath, router, unanswered } = createRoutes({ ...deps, cors });
   app.use(requestLog(deps.log, deps.metrics));
+  // Outside the error handler, so every answer carries the CORS headers, errors included.
+  app.use(cors.middleware);
   app.use(errorHandler(deps.log));
   app.use(documentFastPath);
   app.use(router.routes());

@@ -38,6 +38,8 @@ export interface Config {
   cacheNotFoundTtlSeconds: number;
   /** `Cache-Control: max-age` sent with every 200 document, in seconds. */
   httpMaxAgeSeconds: number;
+  /** Origins whose pages may call the API from the browser (CORS): every one (`'*'`), or these exactly. */
+  corsAllowOrigins: CorsOrigins;
   /** pino level. */
   logLevel: LogLevel;
   /** Time the primary gives in-flight requests to finish on SIGTERM/SIGINT, in ms. */
@@ -47,6 +49,9 @@ export interface Config {
   /** Interface the metrics port binds to. */
   metricsHost: string;
 }
+
+/** `'*'`, or serialised origins as browsers send them in `Origin` (`https://shop.example:8443`). */
+export type CorsOrigins = '*' | readonly string[];
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -91,6 +96,8 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('DATABASE_REPLICA_URLS needs DATABASE_URL (the primary the replicas stream from)');
   }
 
+  const corsAllowOrigins = parseCorsOrigins(env.CORS_ALLOW_ORIGINS, problems);
+
   const logLevel = (env.LOG_LEVEL ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${env.LOG_LEVEL}")`);
@@ -130,6 +137,8 @@ export function loadConfig(env: Env = process.env): Config {
     cacheNotFoundTtlSeconds: int('CACHE_NOT_FOUND_TTL_SECONDS', 10, 1, 86_400),
     // 60 s of browser/CDN caching.
     httpMaxAgeSeconds: int('HTTP_MAX_AGE_SECONDS', 60, 0, 31_536_000),
+    // '*': the catalog is public and takes no cookies, so any storefront page may read it.
+    corsAllowOrigins,
     logLevel,
     // 8 s: inside the 10 s an orchestrator waits before SIGKILL.
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 8000, 100, 120_000),
@@ -145,6 +154,33 @@ export function loadConfig(env: Env = process.env): Config {
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+/**
+ * CORS_ALLOW_ORIGINS: unset, empty or `*` for every origin; else a comma-separated list of
+ * origins, each exactly as a browser serialises it (scheme, lower-case host, port only when
+ * not the scheme's default, no path), since `Origin` is compared byte for byte.
+ */
+function parseCorsOrigins(raw: string | undefined, problems: string[]): CorsOrigins {
+  const entries = (raw ?? '').split(',').map((o) => o.trim()).filter((o) => o !== '');
+  if (entries.length === 0 || (entries.length === 1 && entries[0] === '*')) return '*';
+  const bad = entries.flatMap((entry) => {
+    if (entry === '*') return ['"*" cannot be combined with origins'];
+    let origin: string | undefined;
+    try {
+      const url = new URL(entry);
+      if (url.protocol === 'http:' || url.protocol === 'https:') origin = url.origin;
+    } catch {
+      // Not a URL at all: reported below.
+    }
+    if (origin === entry) return [];
+    return [`"${entry}" is not an origin${origin === undefined ? ' (http:// or https:// URL)' : `; did you mean "${origin}"?`}`];
+  });
+  if (bad.length > 0) {
+    problems.push(`CORS_ALLOW_ORIGINS must be * or a comma-separated list of origins like https://shop.example: ${bad.join(', ')}`);
+    return '*';
+  }
+  return Object.freeze([...new Set(entries)]);
 }
 
 /**

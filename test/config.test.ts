@@ -24,6 +24,7 @@ describe('config (unit)', () => {
       cacheTtlSeconds: 300,
       cacheNotFoundTtlSeconds: 10,
       httpMaxAgeSeconds: 60,
+      corsAllowOrigins: '*',
       logLevel: 'info',
       shutdownTimeoutMs: 8000,
       metricsPort: 9464,
@@ -61,5 +62,33 @@ describe('config (unit)', () => {
 
   it('when a value is empty, then the default applies', () => {
     expect(loadConfig({ PORT: '', DATABASE_URL: '' })).to.include({ port: 3000, databaseUrl: undefined });
+  });
+
+  describe('CORS_ALLOW_ORIGINS', () => {
+    it('when it is unset, empty or *, then every origin may call', () => {
+      for (const raw of [undefined, '', '*', ' * ']) expect(loadConfig({ CORS_ALLOW_ORIGINS: raw }).corsAllowOrigins, String(raw)).to.equal('*');
+    });
+    it('when it lists origins, then they are kept as written, once each', () => {
+      expect(loadConfig({ CORS_ALLOW_ORIGINS: 'https://shop.example, http://localhost:5173,https://shop.example' }).corsAllowOrigins).to.deep.equal([
+        'https://shop.example',
+        'http://localhost:5173',
+      ]);
+    });
+    for (const [raw, says] of [
+      ['https://Shop.example', 'did you mean "https://shop.example"?'],
+      ['https://shop.example/', 'did you mean "https://shop.example"?'],
+      ['https://shop.example:443', 'did you mean "https://shop.example"?'],
+      ['https://shop.example/path', 'did you mean "https://shop.example"?'],
+      ['shop.example', '"shop.example" is not an origin (http:// or https:// URL)'],
+      ['ftp://shop.example', '"ftp://shop.example" is not an origin (http:// or https:// URL)'],
+      ['null', '"null" is not an origin'],
+      ['*, https://shop.example', '"*" cannot be combined with origins'],
+    ] as const) {
+      it(`when it is "${raw}", then the service refuses to start, saying ${says}`, () => {
+        expect(() => loadConfig({ CORS_ALLOW_ORIGINS: raw, PORT: 'x' }))
+          .to.throw(ConfigError)
+          .that.satisfies((err: ConfigError) => err.problems.length === 2 && err.message.includes('CORS_ALLOW_ORIGINS') && err.message.includes(says));
+      });
+    }
   });
 });

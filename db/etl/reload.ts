@@ -2,6 +2,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { migrate } from '../../src/db/migrate';
 import { recordEtlSummary } from '../../src/metrics/catalog-metrics';
+import { checkCampus, DEFAULT_CAMPUS } from './campus';
 import { EtlError } from './errors';
 import { FILES, PARENT_FILE, type ParentName } from './files';
 import { IdSet } from './id-set';
@@ -20,6 +21,8 @@ export interface ReloadOptions {
   url: string;
   /** Folder holding the six CSV files. */
   dir: string;
+  /** The catalog's campus code, baked into every product and list document (default DEFAULT_CAMPUS). */
+  campus?: string;
   rejectsPath: string;
   /** Connections working in parallel (files, indexes, views). */
   jobs?: number;
@@ -38,6 +41,7 @@ export interface ReloadOptions {
 
 export interface ReloadResult {
   version: number;
+  campus: string;
   files: FileCounts[];
   rejectsPath: string;
   bytes: number;
@@ -78,6 +82,7 @@ export async function reloadCatalog(opts: ReloadOptions): Promise<ReloadResult> 
   const log = opts.log ?? (() => undefined);
   const jobs = Math.max(1, opts.jobs ?? DEFAULT_JOBS);
   const maxRejectRatio = opts.maxRejectRatio ?? DEFAULT_MAX_REJECT_RATIO;
+  const campus = checkCampus(opts.campus ?? DEFAULT_CAMPUS);
   const sizes = preflight(opts.dir);
   const bytes = [...sizes.values()].reduce((a, b) => a + b, 0);
 
@@ -93,6 +98,8 @@ export async function reloadCatalog(opts: ReloadOptions): Promise<ReloadResult> 
     await dropOldCatalog(main);
     built = true;
     const ddl = await prepareSchema(main, NEXT_SCHEMA);
+    // Before the views are built: they read it.
+    await main.query(`UPDATE ${NEXT_SCHEMA}.catalog_campus SET campus = $1`, [campus]);
     for (let i = 0; i < jobs; i++) workers.push(await connect(opts.url, `worker ${i + 1}`));
     if (opts.signal?.aborted) throw new EtlError('interrupted');
 
@@ -172,7 +179,7 @@ export async function reloadCatalog(opts: ReloadOptions): Promise<ReloadResult> 
     await opts.beforeSwap?.();
     const t3 = Date.now();
     opts.progress?.phase('swap');
-    const version = await swapCatalog(main, `CSV export ${path.resolve(opts.dir)}`);
+    const version = await swapCatalog(main, `CSV export ${path.resolve(opts.dir)}, campus ${campus}`);
     const swapCommittedAt = Date.now();
     built = false;
     await opts.afterSwap?.();
@@ -183,6 +190,7 @@ export async function reloadCatalog(opts: ReloadOptions): Promise<ReloadResult> 
     log(`catalog version ${version} is live (swap and cleanup ${formatDuration(swapMs)})`);
     return {
       version,
+      campus,
       files: counts,
       rejectsPath: opts.rejectsPath,
       bytes,

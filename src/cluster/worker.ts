@@ -64,6 +64,7 @@ export async function runWorker(config: Config): Promise<void> {
     documents,
     checkReady: () => checkCatalogLoaded(pool),
     httpMaxAgeSeconds: config.httpMaxAgeSeconds,
+    corsAllowOrigins: config.corsAllowOrigins,
     metrics: metrics?.http,
   });
 

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
+import { ALLOWED_METHODS } from './cors';
 
 /** Largest header block accepted, in bytes (Node's parser answers 431 above it). */
 export const MAX_HEADER_BYTES = 8192;
@@ -47,5 +48,5 @@ function hardenServer(server: http.Server): void {
   // CONNECT bypasses the request handler: without this listener Node drops the socket with no
   // answer. (No 'upgrade' listener on purpose: without one Node ignores an Upgrade header and
   // serves the request normally, which is right for e.g. `curl --http2` asking for h2c.)
-  server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => endWithJson(socket, 405, 'Allow: GET, HEAD\r\n'));
+  server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => endWithJson(socket, 405, `Allow: ${ALLOWED_METHODS}\r\n`));
 }

@@ -32,3 +32,15 @@ export function parseIntParam(
   }
   return Number(raw);
 }
+
+/**
+ * `count` of a listing: an integer of at least 1; above `max` it is served as `max`, since
+ * clients ask for 2000 or 10000 to mean "as many as you give". Absent means `fallback`.
+ */
+export function parseCount(raw: string | string[] | undefined, fallback: number, max: number): number {
+  if (raw === undefined) return fallback;
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw) || Number(raw) < 1) {
+    throw new AppError(400, `count must be an integer of at least 1 (a count above ${max} is served as ${max})`);
+  }
+  return Math.min(Number(raw), max);
+}

@@ -2,15 +2,21 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { NOT_FOUND, type CacheEntry } from '../catalog/cache';
 import type { DocumentKind, DocumentStore } from '../catalog/documents';
+import { ALLOWED_METHODS, type Cors } from './cors';
 import { AppError } from './errors';
-import { parseIntParam, parseProductId, PG_INT_MAX, PRODUCT_ID_DIGITS } from './params';
+import { parseCount, parseIntParam, parseProductId, PG_INT_MAX, PRODUCT_ID_DIGITS } from './params';
 
 export interface RouteDeps {
   documents: DocumentStore;
   /** Resolves when the database answers and a catalog is loaded; rejects otherwise. */
   checkReady: () => Promise<void>;
   httpMaxAgeSeconds: number;
+  /** Adds the preflight headers to the answer to an OPTIONS request. */
+  cors: Pick<Cors, 'preflight'>;
 }
+
+/** Most products on one listing page; a larger count is served as this many. */
+export const MAX_PAGE_COUNT = 1000;
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -18,7 +24,7 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 // instance each instead of a new Error, with its captured stack, per request. 4xx are never
 // logged, so the shared stack is never read.
 const PRODUCT_NOT_FOUND = new AppError(404, 'Product not found');
-const METHOD_NOT_ALLOWED = new AppError(405, 'Method not allowed', { Allow: 'GET, HEAD' });
+const METHOD_NOT_ALLOWED = new AppError(405, 'Method not allowed', { Allow: ALLOWED_METHODS });
 const ROUTE_NOT_FOUND = new AppError(404, 'Not found');
 
 /** Matches a strong ETag against If-None-Match (a list, `*`, or weak forms of the same tag). */
@@ -50,8 +56,9 @@ const PRODUCT_ROUTES = {
   styles: '/products/:product_id/styles',
   related: '/products/:product_id/related',
 } as const satisfies Record<DocumentKind, string>;
-// The canonical spelling of the three document routes, the traffic a storefront sends.
-const CANONICAL_DOCUMENT_PATH = new RegExp(`^/products/(${PRODUCT_ID_DIGITS})(?:/(styles|related))?$`);
+// The spellings of the three document routes storefronts send: canonical, or with the
+// trailing slash some clients add (the router treats both alike, so must this).
+const CANONICAL_DOCUMENT_PATH = new RegExp(`^/products/(${PRODUCT_ID_DIGITS})(?:/(styles|related))?/?$`);
 
 export interface Routes {
   /**
@@ -62,6 +69,13 @@ export interface Routes {
    */
   documentFastPath: Middleware;
   router: Router;
+  /**
+   * After the router: a request it did not answer. OPTIONS on a path some route matched is
+   * a 204 with Allow (and the preflight headers, for a preflight); another method there is
+   * a 405 with Allow; anything else is a 404. One check here instead of a catch-all layer
+   * per route, which would double the layers every request is matched against.
+   */
+  unanswered: Middleware;
 }
 
 /** The Products routes of the contract plus the operational ones, with 405s for other methods. */
@@ -94,7 +108,7 @@ export function createRoutes(deps: RouteDeps): Routes {
       '/products',
       async (ctx) => {
         const page = parseIntParam('page', ctx.query.page, 1, 1, PG_INT_MAX);
-        const count = parseIntParam('count', ctx.query.count, 5, 1, 1000);
+        const count = parseCount(ctx.query.count, 5, MAX_PAGE_COUNT);
         const found = deps.documents.page(page, count);
         sendDocument(ctx, found instanceof Promise ? await found : found, cacheControl);
       },
@@ -124,21 +138,17 @@ export function createRoutes(deps: RouteDeps): Routes {
   ];
 
   for (const [path, handler] of routes) router.get(path, handler);
-  return { documentFastPath, router };
-}
 
-/**
- * After the router: a request it did not answer. A path some route matched (for another
- * method) is a 405 with Allow; anything else is a 404. One check here instead of a
- * catch-all layer per route, which would double the layers every request is matched against.
- */
-export const unanswered: Middleware = (ctx) => {
-  const state = ctx as { matched?: Array<{ path: string }>; _matchedRoute?: string };
-  const layer = state.matched?.[0];
-  if (layer !== undefined) {
+  const unanswered: Middleware = (ctx) => {
+    const state = ctx as { matched?: Array<{ path: string }>; _matchedRoute?: string };
+    const layer = state.matched?.[0];
+    if (layer === undefined) throw ROUTE_NOT_FOUND;
     // Logged and measured under the route template, as the router does for answered requests.
     state._matchedRoute = layer.path;
-    throw METHOD_NOT_ALLOWED;
-  }
-  throw ROUTE_NOT_FOUND;
-};
+    if (ctx.method !== 'OPTIONS') throw METHOD_NOT_ALLOWED;
+    ctx.res.setHeader('Allow', ALLOWED_METHODS);
+    deps.cors.preflight(ctx);
+    ctx.status = 204;
+  };
+  return { documentFastPath, router, unanswered };
+}

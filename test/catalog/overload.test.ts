@@ -70,14 +70,17 @@ describe('document store load shedding (unit)', () => {
     const pool = gatedPool();
     const documents = createDocumentStore({ pool, cacheMaxBytes: 1e6, cacheTtlMs: 60_000, notFoundTtlMs: 1000, maxInFlight: 1 });
     const { log, lines } = memoryLogger();
-    const server = await serve(createApp({ log, documents, checkReady: async () => undefined, httpMaxAgeSeconds: 60 }));
+    const server = await serve(createApp({ log, documents, checkReady: async () => undefined, httpMaxAgeSeconds: 60, corsAllowOrigins: '*' }));
     try {
       const held = fetch(`${server.url}/products/1`);
       // The first miss holds the only read slot until released.
       while (pool.started === 0) await new Promise((r) => setTimeout(r, 5));
-      const shed = await fetch(`${server.url}/products/2`, { headers: { 'X-Request-Id': 'shed-1' } });
+      const shed = await fetch(`${server.url}/products/2`, { headers: { 'X-Request-Id': 'shed-1', Origin: 'https://shop.example' } });
       expect(shed.status).to.equal(503);
       expect(shed.headers.get('retry-after')).to.equal('1');
+      // A page can read why: the shed carries the CORS headers, Retry-After exposed.
+      expect(shed.headers.get('access-control-allow-origin')).to.equal('*');
+      expect(shed.headers.get('access-control-expose-headers')).to.equal('ETag, X-Request-Id, Retry-After');
       expect(await shed.json()).to.deep.equal({ error: 'Service overloaded, retry shortly' });
       pool.release();
       expect((await held).status).to.equal(200);

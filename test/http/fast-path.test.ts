@@ -6,7 +6,8 @@ import { NOT_FOUND } from '../../src/catalog/cache';
 import type { DocumentKind, DocumentStore } from '../../src/catalog/documents';
 import { errorHandler } from '../../src/http/errors';
 import { requestLog } from '../../src/http/request-log';
-import { createRoutes, unanswered } from '../../src/http/routes';
+import { createCors } from '../../src/http/cors';
+import { createRoutes } from '../../src/http/routes';
 import { serve } from '../support/http';
 import { memoryLogger } from '../support/silent-logger';
 
@@ -26,7 +27,7 @@ function documents(): DocumentStore & { reads: number } {
   return store;
 }
 
-const deps = { checkReady: async () => undefined, httpMaxAgeSeconds: 60 };
+const deps = { checkReady: async () => undefined, httpMaxAgeSeconds: 60, corsAllowOrigins: '*' as const, cors: createCors('*') };
 
 /** The app as createApp wires it, and the same app with the router alone (no fast path). */
 async function twoApps() {
@@ -37,8 +38,9 @@ async function twoApps() {
   slow.silent = true;
   slow.use(requestLog(routerOnly.log));
   slow.use(errorHandler(routerOnly.log));
-  slow.use(createRoutes({ ...deps, documents: documents() }).router.routes());
-  slow.use(unanswered);
+  const routes = createRoutes({ ...deps, documents: documents() });
+  slow.use(routes.router.routes());
+  slow.use(routes.unanswered);
   const [a, b] = await Promise.all([serve(fast), serve(slow)]);
   return { a, b, aLines: withFastPath.lines, bLines: routerOnly.lines };
 }
@@ -62,7 +64,7 @@ describe('document fast path', () => {
     const suffix = fc.constantFrom('', '/', '/styles', '/related', '/styles/', '/STYLES', '/styles/x', '/photos', '//styles');
     const query = fc.constantFrom('', '?x=1', '?page=2');
     const prefix = fc.constantFrom('/products/', '/Products/', '/products//', '//products/');
-    const method = fc.constantFrom('GET', 'HEAD', 'POST', 'DELETE');
+    const method = fc.constantFrom('GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS');
     await fc.assert(
       fc.asyncProperty(prefix, id, suffix, query, method, async (p, i, s, q, m) => {
         const path = p + i + s + q;
@@ -81,16 +83,17 @@ describe('document fast path', () => {
     const app = new Koa();
     app.silent = true;
     app.use(errorHandler(log));
-    app.use(createRoutes({ ...deps, documents: store }).documentFastPath);
-    app.use(unanswered);
+    const routes = createRoutes({ ...deps, documents: store });
+    app.use(routes.documentFastPath);
+    app.use(routes.unanswered);
     const server = await serve(app);
     try {
-      for (const path of ['/products/3', '/products/3/styles', '/products/3/related']) {
+      for (const path of ['/products/3', '/products/3/styles', '/products/3/related', '/products/3/', '/products/3/styles/', '/products/3/related/']) {
         const res = await fetch(server.url + path);
         expect(res.status, path).to.equal(200);
         expect(await res.text()).to.match(/"id":3\}$/);
       }
-      expect(store.reads).to.equal(3);
+      expect(store.reads).to.equal(6);
     } finally {
       await server.close();
     }

@@ -52,6 +52,8 @@ export const FIXTURE: CatalogFixture = {
 const T = '2026-11-20T10:00:00.000Z';
 const listEntry = (p: CatalogFixture['products'][number], price: string): Record<string, unknown> => ({
   id: p.id,
+  // The default campus: fixtures are loaded straight into the tables, as the sample is.
+  campus: 'hr-rfp',
   name: p.name,
   slogan: p.slogan ?? null,
   description: p.description ?? null,

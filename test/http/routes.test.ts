@@ -75,15 +75,49 @@ describe('Products routes (real PostgreSQL, real HTTP)', () => {
       await expectDocument('/products?page=2147483647&count=1000', []);
     });
     it('when count is 1000, then all products fit one page', () => expectDocument('/products?count=1000', EXPECTED.list));
+    it('when count is above 1000, then it is served as 1000, not refused', async () => {
+      for (const count of ['1001', '2000', '10000', '12345678901234567890']) {
+        await expectDocument(`/products?count=${count}`, EXPECTED.list);
+        await expectDocument(`/products?page=2&count=${count}`, []);
+      }
+    });
     for (const [query, param] of [
       ['page=abc', 'page'], ['page=0', 'page'], ['page=-1', 'page'], ['page=1.5', 'page'], ['page=', 'page'],
       ['page=12345678901234567890', 'page'], ['page=2147483648', 'page'], ['page=1&page=2', 'page'],
-      ['count=0', 'count'], ['count=5000', 'count'], ['count=1001', 'count'], ['count=', 'count'], ['count=1e3', 'count'],
-      ['count=%20', 'count'], ['count=+5', 'count'],
     ] as const) {
       it(`when ${query}, then 400 names ${param} and its range`, () =>
         expectError(`/products?${query}`, 400, new RegExp(`^${param} must be an integer from 1 to \\d+$`)));
     }
+    for (const query of ['count=0', 'count=', 'count=abc', 'count=-1', 'count=1.5', 'count=1e3', 'count=%20', 'count=+5', 'count=1&count=2']) {
+      it(`when ${query}, then 400 names count, its range and the clamp`, () =>
+        expectError(`/products?${query}`, 400, /^count must be an integer of at least 1 \(a count above 1000 is served as 1000\)$/));
+    }
+  });
+
+  describe('what recorded storefront traffic sends', () => {
+    it('when a path ends in a slash, then it is the same route as without', async () => {
+      for (const [path, expected] of [
+        ['/products/', EXPECTED.list.slice(0, 5)],
+        ['/products/?page=2&count=2', EXPECTED.list.slice(2, 4)],
+        ['/products/1/', EXPECTED.product1],
+        ['/products/1/styles/', EXPECTED.styles1],
+        ['/products/1/related/', EXPECTED.related1],
+      ] as const) {
+        await expectDocument(path, expected);
+      }
+      await expectError('/products/4/styles/', 404);
+      await expectError('/products/abc/', 400, /product_id must be an integer/);
+    });
+    it('when an Authorization header or unknown query parameters are sent, then the answer is the same bytes and ETag', async () => {
+      for (const path of ['/products/1', '/products/1/styles', '/products/1/related', '/products?page=1&count=3']) {
+        const plain = await get(path);
+        const sep = path.includes('?') ? '&' : '?';
+        const dressed = await get(`${path}${sep}sort=newest&campus=hr-rfp&_=1733300000`, { Authorization: 'ghp_storefrontToken123' });
+        expect(dressed.status, path).to.equal(200);
+        expect(await dressed.text(), path).to.equal(await plain.text());
+        expect(dressed.headers.get('etag'), path).to.equal(plain.headers.get('etag'));
+      }
+    });
   });
 
   describe('errors', () => {
@@ -102,11 +136,11 @@ describe('Products routes (real PostgreSQL, real HTTP)', () => {
       await expectError('/nope', 404);
       await expectError('/products/1/unknown', 404);
     });
-    it('when the method is not GET or HEAD on a known path, then 405 JSON with Allow', async () => {
-      for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
-        for (const path of ['/products', '/products/1', '/products/1/styles', '/products/1/related', '/healthz']) {
+    it('when the method is not GET, HEAD or OPTIONS on a known path, then 405 JSON with Allow', async () => {
+      for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+        for (const path of ['/products', '/products/1', '/products/1/styles', '/products/1/related', '/healthz', '/products/1/styles/']) {
           const res = await expectError(path, 405, /method not allowed/i, { method });
-          expect(res.headers.get('allow')).to.equal('GET, HEAD');
+          expect(res.headers.get('allow')).to.equal('GET, HEAD, OPTIONS');
         }
       }
     });
@@ -176,6 +210,36 @@ describe('Products routes (real PostgreSQL, real HTTP)', () => {
     it('when the catalog is loaded, then /healthz and /readyz are 200', async () => {
       expect((await get('/healthz')).status).to.equal(200);
       expect((await get('/readyz')).status).to.equal(200);
+    });
+  });
+
+  describe('GET /products with more products than the largest page', () => {
+    // 1,205 products with ids 3, 6, 9, …: positions, not ids, decide the pages.
+    const ids = Array.from({ length: 1205 }, (_, i) => 3 * (i + 1));
+    let big: TestDatabase;
+    let bigApp: RunningApp;
+    before(async () => {
+      big = await createTestDatabase();
+      await loadCatalog(big.url, { products: ids.map((id) => ({ id, name: `P${id}`, default_price: 1 })) });
+      bigApp = await startApp(big.url);
+    });
+    after(async () => {
+      await bigApp?.close();
+      await big?.drop();
+    });
+    const pageIds = async (query: string): Promise<number[]> => {
+      const res = await fetch(`${bigApp.url}/products?${query}`);
+      expect(res.status, query).to.equal(200);
+      return ((await res.json()) as Array<{ id: number }>).map((p) => p.id);
+    };
+
+    it('when count is above 1000, then pages hold 1000 products at the positions of count 1000', async () => {
+      for (const count of ['1000', '1001', '2000', '10000']) {
+        expect(await pageIds(`count=${count}`), count).to.deep.equal(ids.slice(0, 1000));
+        expect(await pageIds(`page=2&count=${count}`), count).to.deep.equal(ids.slice(1000));
+        expect(await pageIds(`page=3&count=${count}`), count).to.deep.equal([]);
+      }
+      expect(await pageIds('page=2&count=999')).to.deep.equal(ids.slice(999, 1205));
     });
   });
 });

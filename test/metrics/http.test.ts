@@ -50,6 +50,7 @@ describe('HTTP request metrics of the app', function () {
         await checkCatalogLoaded(pool);
       },
       httpMaxAgeSeconds: 60,
+      corsAllowOrigins: '*',
       metrics: metrics.http,
     });
     ({ url, close } = await serve(app));

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { createApp } from '../../src/app';
 import { createDocumentStore, type DocumentStore } from '../../src/catalog/documents';
+import type { CorsOrigins } from '../../src/config';
 import { checkCatalogLoaded } from '../../src/db/catalog';
 import { serve } from './http';
 import { memoryLogger } from './silent-logger';
@@ -20,7 +21,7 @@ export interface RunningApp {
 /** The real app over a real pool on `databaseUrl`, served on a free port. Counts document queries. */
 export async function startApp(
   databaseUrl: string,
-  opts: { cacheMaxBytes?: number; notFoundTtlMs?: number; connectTimeoutMs?: number } = {},
+  opts: { cacheMaxBytes?: number; notFoundTtlMs?: number; connectTimeoutMs?: number; corsAllowOrigins?: CorsOrigins } = {},
 ): Promise<RunningApp> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: opts.connectTimeoutMs ?? 2000 });
   pool.on('error', () => undefined);
@@ -39,7 +40,13 @@ export async function startApp(
     onFetch: () => void fetches++,
   });
   const { log, lines } = memoryLogger();
-  const app = createApp({ log, documents, checkReady: () => checkCatalogLoaded(pool), httpMaxAgeSeconds: 60 });
+  const app = createApp({
+    log,
+    documents,
+    checkReady: () => checkCatalogLoaded(pool),
+    httpMaxAgeSeconds: 60,
+    corsAllowOrigins: opts.corsAllowOrigins ?? '*',
+  });
   const server = await serve(app);
   return {
     url: server.url,

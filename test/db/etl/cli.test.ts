@@ -58,7 +58,7 @@ describe('npm run etl (command line)', function () {
       ].join('\n'),
     );
     expect(stdout).to.match(
-      /catalog version 1 loaded in \d+s; 35 rejects written to .*cli-rejects\.csv; peak RSS \d+ MiB/,
+      /catalog version 1 \(campus hr-rfp\) loaded in \d+s; 35 rejects written to .*cli-rejects\.csv; peak RSS \d+ MiB/,
     );
     // Not a terminal: plain lines, no cursor control.
     expect(stderr).to.include('product.csv: 12 read, 6 loaded, 6 rejected, 0 dropped');
@@ -75,6 +75,29 @@ describe('npm run etl (command line)', function () {
       `etl failed: ${path.join(tmp, 'nowhere')} is not a directory\nThe live catalog is unchanged.`,
     );
   });
+
+  for (const [what, campus] of [
+    ['empty', ''],
+    ['over 64 characters', 'x'.repeat(65)],
+    ['non-printable', 'hr\u0007rfp'],
+    ['with a space', 'hr rfp'],
+  ] as const) {
+    it(`when --campus is ${what}, then it exits 1 before any work, saying what a code may be`, async () => {
+      const rejects = path.join(tmp, `campus-${what}.csv`);
+      const run = runEtl(['--dir', FIXTURE_DIR, '--campus', campus, '--rejects', rejects], db.url);
+      children.push(run.child);
+      const { code, stderr } = await run.done;
+      expect(code).to.equal(1);
+      expect(stderr).to.include(
+        `etl failed: --campus must be 1 to 64 printable ASCII characters without spaces (got ${JSON.stringify(campus)})`,
+      );
+      // Before any work: nothing said about the live catalog, no rejects file, no schema built.
+      expect(stderr).to.not.include('live catalog');
+      expect(fs.existsSync(rejects)).to.equal(false);
+      expect(await queryRows(db.url, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'catalog%'")).to.deep.equal([['catalog']]);
+      expect(await queryRows(db.url, 'SELECT count(*)::int FROM catalog.catalog_info')).to.deep.equal([[0]]);
+    });
+  }
 
   describe('when interrupted in the middle of a load', () => {
     let big: string;

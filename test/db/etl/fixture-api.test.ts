@@ -17,6 +17,9 @@ const withoutTimes = (body: string): unknown => {
   return Array.isArray(value) ? value.map(parse) : parse(value);
 };
 
+// Not the default, so a document that missed the loaded code would show.
+const CAMPUS = 'hr-nyc';
+
 describe('API answers for the loaded defect fixture', function () {
   this.timeout(60_000);
   let db: TestDatabase;
@@ -26,7 +29,7 @@ describe('API answers for the loaded defect fixture', function () {
   before(async () => {
     db = await createTestDatabase();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-etl-api-'));
-    await reloadCatalog({ url: db.url, dir: FIXTURE_DIR, rejectsPath: path.join(tmp, 'rejects.csv') });
+    await reloadCatalog({ url: db.url, dir: FIXTURE_DIR, campus: CAMPUS, rejectsPath: path.join(tmp, 'rejects.csv') });
     service = await startCatalogService(db.url);
   });
 
@@ -42,10 +45,21 @@ describe('API answers for the loaded defect fixture', function () {
     expect((withoutTimes(res.body) as Array<{ id: number }>).map((p) => p.id)).to.deep.equal([1, 2, 3, 4, 9, 11]);
   });
 
+  it('when loaded with --campus, then every list item and product document carries it as its second key', async () => {
+    const list = JSON.parse((await service.get('/products?count=1000')).body) as Array<Record<string, unknown>>;
+    const products = await Promise.all(list.map(async (p) => JSON.parse((await service.get(`/products/${String(p.id)}`)).body) as Record<string, unknown>));
+    expect(list).to.have.length(6);
+    for (const doc of [...list, ...products]) {
+      expect(Object.keys(doc).slice(0, 3), JSON.stringify(doc)).to.deep.equal(['id', 'campus', 'name']);
+      expect(doc.campus).to.equal(CAMPUS);
+    }
+  });
+
   it('when reading a product, then multi-line text, "" escapes, null and empty values come through', async () => {
     const two = await service.get('/products/2');
     expect(withoutTimes(two.body)).to.deep.equal({
       id: 2,
+      campus: CAMPUS,
       name: 'Bright Future Sunglasses',
       slogan: "You've got to wear shades",
       description: "Where you're going\nyou might not need roads.\nLine three.",
