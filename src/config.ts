@@ -96,7 +96,7 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('DATABASE_REPLICA_URLS needs DATABASE_URL (the primary the replicas stream from)');
   }
 
-  const corsAllowOrigins = parseCorsOrigins(env.CORS_ALLOW_ORIGINS, problems);
+  const corsAllowOrigins = parseCorsOrigins('CORS_ALLOW_ORIGINS', env.CORS_ALLOW_ORIGINS, problems);
 
   const logLevel = (env.LOG_LEVEL ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
@@ -157,11 +157,12 @@ export function loadConfig(env: Env = process.env): Config {
 }
 
 /**
- * CORS_ALLOW_ORIGINS: unset, empty or `*` for every origin; else a comma-separated list of
- * origins, each exactly as a browser serialises it (scheme, lower-case host, port only when
- * not the scheme's default, no path), since `Origin` is compared byte for byte.
+ * CORS_ALLOW_ORIGINS (and the fleet's --cors-allow-origins, named `name`): unset, empty or
+ * `*` for every origin; else a comma-separated list of origins, each exactly as a browser
+ * serialises it (scheme, lower-case host, port only when not the scheme's default, no path),
+ * since `Origin` is compared byte for byte. A problem is pushed onto `problems`.
  */
-function parseCorsOrigins(raw: string | undefined, problems: string[]): CorsOrigins {
+export function parseCorsOrigins(name: string, raw: string | undefined, problems: string[]): CorsOrigins {
   const entries = (raw ?? '').split(',').map((o) => o.trim()).filter((o) => o !== '');
   if (entries.length === 0 || (entries.length === 1 && entries[0] === '*')) return '*';
   const bad = entries.flatMap((entry) => {
@@ -177,7 +178,7 @@ function parseCorsOrigins(raw: string | undefined, problems: string[]): CorsOrig
     return [`"${entry}" is not an origin${origin === undefined ? ' (http:// or https:// URL)' : `; did you mean "${origin}"?`}`];
   });
   if (bad.length > 0) {
-    problems.push(`CORS_ALLOW_ORIGINS must be * or a comma-separated list of origins like https://shop.example: ${bad.join(', ')}`);
+    problems.push(`${name} must be * or a comma-separated list of origins like https://shop.example: ${bad.join(', ')}`);
     return '*';
   }
   return Object.freeze([...new Set(entries)]);

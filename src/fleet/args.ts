@@ -1,3 +1,5 @@
+import { parseCorsOrigins, type CorsOrigins } from '../config';
+
 /** `npm run fleet -- …`: run a local fleet, or write a bare-metal nginx configuration. */
 export type FleetCommand =
   | { command: 'run'; instances: number; port: number; workers?: number; runDir: string; microcache: boolean; nginxBin?: string }
@@ -9,6 +11,7 @@ export type FleetCommand =
       statusListen: string;
       microcache: boolean;
       limitExempt: string[];
+      corsAllowOrigins: CorsOrigins;
     };
 
 export const USAGE = `usage:
@@ -17,7 +20,9 @@ export const USAGE = `usage:
       each instance runs W workers (default: the service's WORKERS); logs in DIR (default .data/fleet).
   node dist/src/fleet/cli.js nginx-config --out DIR --upstream HOST:PORT [--upstream HOST:PORT …]
       [--listen 80] [--status-listen 127.0.0.1:8081] [--limit-exempt ADDR …] [--microcache]
-      writes DIR/nginx.conf and DIR/upstream.conf for a bare-metal load balancer
+      [--cors-allow-origins ORIGINS]
+      writes DIR/nginx.conf and DIR/upstream.conf for a bare-metal load balancer; ORIGINS is
+      the instances' CORS_ALLOW_ORIGINS (default *), for the CORS headers of nginx's own answers
       (run: nginx -p DIR/ -e stderr -c DIR/nginx.conf).`;
 
 export class UsageError extends Error {}
@@ -72,6 +77,9 @@ export function parseFleetArgs(argv: readonly string[]): FleetCommand {
     const upstreams = takeAll('--upstream').flatMap((u) => u.split(','));
     if (out === undefined) throw new UsageError('nginx-config needs --out DIR');
     if (upstreams.length === 0) throw new UsageError('nginx-config needs at least one --upstream HOST:PORT');
+    const problems: string[] = [];
+    const corsAllowOrigins = parseCorsOrigins('--cors-allow-origins', take('--cors-allow-origins'), problems);
+    if (problems.length > 0) throw new UsageError(problems.join('; '));
     result = {
       command,
       out,
@@ -80,6 +88,7 @@ export function parseFleetArgs(argv: readonly string[]): FleetCommand {
       statusListen: take('--status-listen') ?? '127.0.0.1:8081',
       microcache: take('--microcache') === 'true',
       limitExempt: takeAll('--limit-exempt'),
+      corsAllowOrigins,
     };
   }
   const unknown = [...flags.keys()];

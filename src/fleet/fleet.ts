@@ -69,6 +69,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
       // The host itself (load tests, probes) is never throttled; see nginx/README.md.
       limitExempt: ['127.0.0.1'],
       workerProcesses: 'auto',
+      corsAllowOrigins: opts.config.corsAllowOrigins,
     });
     await testNginxConfig(nginxBin, runDir, conf);
 

@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { CorsOrigins } from '../../src/config';
 import { sharedNginxDir, writeNginxConfig } from '../../src/fleet/nginx-config';
 import { findNginx, startNginx, tail, testNginxConfig, type NginxProcess } from '../../src/fleet/nginx';
 import { freePort, waitForOk } from '../../src/fleet/process';
@@ -51,7 +52,10 @@ export interface Balancer {
 }
 
 /** Real nginx with the project's configuration (as the fleet renders it) in front of `upstreams`. */
-export async function startBalancer(upstreams: readonly string[], opts: { microcache?: boolean; limitExempt?: string[] } = {}): Promise<Balancer> {
+export async function startBalancer(
+  upstreams: readonly string[],
+  opts: { microcache?: boolean; limitExempt?: string[]; corsAllowOrigins?: CorsOrigins } = {},
+): Promise<Balancer> {
   const bin = findNginx();
   if (bin === undefined) throw new Error('nginx not installed');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-nginx-'));
@@ -65,6 +69,7 @@ export async function startBalancer(upstreams: readonly string[], opts: { microc
     microcache: opts.microcache ?? false,
     limitExempt: opts.limitExempt ?? ['127.0.0.1'],
     workerProcesses: 1,
+    corsAllowOrigins: opts.corsAllowOrigins ?? '*',
   });
   await testNginxConfig(bin, dir, conf);
   const errorLog = path.join(dir, 'logs', 'error.log');

@@ -156,7 +156,7 @@ describe('ETL of the defect fixture', function () {
       await queryRows(db.url, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'catalog%' ORDER BY 1"),
     ).to.deep.equal([['catalog']]);
     expect(await queryRows(db.url, 'SELECT version, source FROM catalog.catalog_info')).to.deep.equal([
-      ['1', `CSV export ${FIXTURE_DIR}`],
+      ['1', `CSV export ${FIXTURE_DIR}, campus hr-rfp`],
     ]);
     // The counts the service exports as metrics came along with the catalog.
     const summary =
