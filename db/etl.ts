@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config';
-import { openDatabase } from '../src/db/embedded';
+import { openDatabase } from '../src/postgres/open-database';
 import { checkCampus, DEFAULT_CAMPUS } from './etl/campus';
 import { EtlError } from './etl/errors';
 import { preflight } from './etl/preflight';

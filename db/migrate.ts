@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { loadConfig } from '../src/config';
-import { openDatabase } from '../src/db/embedded';
-import { migrate } from '../src/db/migrate';
+import { openDatabase } from '../src/postgres/open-database';
+import { migrate } from '../src/postgres/migrate';
 
 /** `npm run db:migrate`: applies pending migrations to DATABASE_URL (or the embedded database). */
 async function main(): Promise<void> {

@@ -1,10 +1,10 @@
 import pg from 'pg';
 import { loadConfig } from '../src/config';
-import { catalogVersion, notifyCatalogChanged, refreshDocuments } from '../src/db/catalog';
-import { CATALOG_SCHEMA } from '../src/db/migrate';
-import { openDatabase } from '../src/db/embedded';
+import { catalogVersion, notifyCatalogChanged, refreshDocuments } from '../src/postgres/live-catalog';
+import { CATALOG_SCHEMA } from '../src/postgres/migrate';
+import { openDatabase } from '../src/postgres/open-database';
 import { formatDuration } from './etl/progress';
-import { ADVISORY_LOCKS } from '../src/db/locks';
+import { ADVISORY_LOCKS } from '../src/postgres/locks';
 
 /**
  * `npm run db:refresh`: rebuilds every document view of the live catalog from its tables

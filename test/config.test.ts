@@ -91,4 +91,50 @@ describe('config (unit)', () => {
       });
     }
   });
+
+  describe('METRICS_PORT and METRICS_HOST', () => {
+    it('when nothing is set, then metrics are served on loopback port 9464', () => {
+      const config = loadConfig({});
+      expect(config.metricsPort).to.equal(9464);
+      expect(config.metricsHost).to.equal('127.0.0.1');
+    });
+
+    it('when METRICS_PORT is 0, then metrics are disabled; METRICS_HOST is taken as given', () => {
+      const config = loadConfig({ METRICS_PORT: '0', METRICS_HOST: '0.0.0.0' });
+      expect(config.metricsPort).to.equal(0);
+      expect(config.metricsHost).to.equal('0.0.0.0');
+    });
+
+    it('when METRICS_PORT is the public port or not a port, then the configuration is refused naming it', () => {
+      for (const env of [{ PORT: '8000', METRICS_PORT: '8000' }, { METRICS_PORT: '70000' }, { METRICS_PORT: 'x' }]) {
+        expect(() => loadConfig(env), JSON.stringify(env)).to.throw(ConfigError, /METRICS_PORT/);
+      }
+    });
+  });
+
+  describe('DATABASE_REPLICA_URLS', () => {
+    const primary = 'postgres://app@db-primary:5432/atelier';
+
+    it('when unset or empty, then there are no replicas', () => {
+      expect(loadConfig({ DATABASE_URL: primary }).databaseReplicaUrls).to.deep.equal([]);
+      expect(loadConfig({ DATABASE_URL: primary, DATABASE_REPLICA_URLS: '' }).databaseReplicaUrls).to.deep.equal([]);
+    });
+
+    it('when a comma-separated list is given, then every URL is kept in order, blanks trimmed', () => {
+      const config = loadConfig({
+        DATABASE_URL: primary,
+        DATABASE_REPLICA_URLS: ' postgres://app@db-r1:5432/atelier, postgresql://app@db-r2:5432/atelier ,',
+      });
+      expect(config.databaseReplicaUrls).to.deep.equal(['postgres://app@db-r1:5432/atelier', 'postgresql://app@db-r2:5432/atelier']);
+    });
+
+    it('when an entry is not a postgres URL, then loading fails naming the key', () => {
+      expect(() => loadConfig({ DATABASE_URL: primary, DATABASE_REPLICA_URLS: 'postgres://app@db-r1/atelier,mysql://x' }))
+        .to.throw(ConfigError, /DATABASE_REPLICA_URLS/);
+    });
+
+    it('when replicas are given without DATABASE_URL (an embedded database), then loading fails naming both keys', () => {
+      expect(() => loadConfig({ DATABASE_REPLICA_URLS: 'postgres://app@db-r1/atelier' })).to.throw(ConfigError, /DATABASE_REPLICA_URLS needs DATABASE_URL/);
+    });
+  });
 });

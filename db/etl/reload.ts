@@ -1,6 +1,6 @@
 import path from 'node:path';
 import pg from 'pg';
-import { migrate } from '../../src/db/migrate';
+import { migrate } from '../../src/postgres/migrate';
 import { recordEtlSummary } from '../../src/metrics/catalog-metrics';
 import { checkCampus, DEFAULT_CAMPUS } from './campus';
 import { EtlError } from './errors';
@@ -15,7 +15,7 @@ import { dropSchema, foreignKeyTasks, indexTasks, NEXT_SCHEMA, prepareSchema } f
 import { dropOldCatalog, swapCatalog } from './swap';
 import { runTasks, type Task } from './tasks';
 import { viewTasks } from './views';
-import { ADVISORY_LOCKS } from '../../src/db/locks';
+import { ADVISORY_LOCKS } from '../../src/postgres/locks';
 
 export interface ReloadOptions {
   url: string;

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { migrate } from '../../src/db/migrate';
+import { migrate } from '../../src/postgres/migrate';
 import { FILES } from './files';
 import type { Task } from './tasks';
 

@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import { catalogVersion, notifyCatalogChanged } from '../../src/db/catalog';
-import { ADVISORY_LOCKS } from '../../src/db/locks';
-import { CATALOG_SCHEMA } from '../../src/db/migrate';
+import { catalogVersion, notifyCatalogChanged } from '../../src/postgres/live-catalog';
+import { ADVISORY_LOCKS } from '../../src/postgres/locks';
+import { CATALOG_SCHEMA } from '../../src/postgres/migrate';
 import { NEXT_SCHEMA, OLD_SCHEMA } from './schema';
 
 /**

@@ -1,4 +1,4 @@
-import { DOCUMENT_VIEWS } from '../../src/db/catalog';
+import { DOCUMENT_VIEWS } from '../../src/postgres/live-catalog';
 import type { Task } from './tasks';
 
 // Heaviest first so two connections finish together: styles_doc aggregates photos and

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { loadConfig } from '../../src/config';
-import { openDatabase } from '../../src/db/embedded';
+import { openDatabase } from '../../src/postgres/open-database';
 import { mulberry32, pageViews, uniformPageViews, type CatalogShape, type PlannedRequest, type TrafficMix } from '../lib/traffic';
 import { exportDocuments, startStaticBaseline } from './baseline';
 import { cpuSeconds, freePort, startService, type Service } from './processes';

@@ -1,6 +1,7 @@
-import type { ReadPool } from '../db/replicas';
-import { AppError, isConnectionFailure } from '../http/errors';
+import type { ReadPool } from '../postgres/replicas';
+import { isConnectionFailure } from '../postgres/errors';
 import { createBatcher } from './batch';
+import { CatalogOverloadedError } from './errors';
 import { createDocumentCache, NOT_FOUND, type CacheEntry, type CacheStats } from './cache';
 
 /** The precomputed documents of the catalog, read through the worker's cache. */
@@ -78,9 +79,8 @@ function wireString(body: string): string {
 }
 
 // Thrown for every miss shed while the database reads are at their bound, tens of thousands a
-// second in an overload: one instance, not a new Error and stack each, and not logged as a
-// failure (the request line records the 503).
-const OVERLOADED = new AppError(503, 'Service overloaded, retry shortly', { 'Retry-After': '1' }, { expected: true });
+// second in an overload: one instance, not a new Error and stack each.
+const OVERLOADED = new CatalogOverloadedError();
 
 export function createDocumentStore(opts: DocumentStoreOptions): DocumentStore {
   const maxInFlight = opts.maxInFlight ?? Infinity;

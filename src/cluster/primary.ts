@@ -1,12 +1,12 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../config';
 import { workerHeapFlags } from '../catalog/memory';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded';
-import { prepareWhenReachable } from '../db/prepare';
-import { readerUrl } from '../db/roles';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../postgres/embedded-server';
+import { prepareWhenReachable } from '../postgres/prepare-database';
+import { readerUrl } from '../postgres/roles';
 import { createLogger } from '../logger';
-import { startClusterMetrics, type ClusterMetrics } from '../metrics/primary';
-import { SHUTDOWN_MESSAGE } from './worker';
+import { startClusterMetrics, type ClusterMetrics } from '../metrics/cluster-metrics';
+import { SHUTDOWN_MESSAGE } from './messages';
 
 // A worker that dies within this long of starting counts as a crash loop step (ms).
 const HEALTHY_AFTER_MS = 5_000;

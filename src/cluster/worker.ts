@@ -5,16 +5,14 @@ import { createApp } from '../app';
 import { createDocumentStore } from '../catalog/documents';
 import { documentBytes } from '../catalog/memory';
 import type { Config } from '../config';
-import { checkCatalogLoaded } from '../db/catalog';
-import { createPool } from '../db/pool';
-import { createReplicatedReads } from '../db/replicas';
-import { listenForCatalogChanges } from '../db/listener';
-import { createHttpServer } from '../http/limits';
+import { checkCatalogLoaded } from '../postgres/live-catalog';
+import { createPool } from '../postgres/pool';
+import { createReplicatedReads } from '../postgres/replicas';
+import { listenForCatalogChanges } from '../postgres/listener';
+import { createHttpServer } from '../http/server';
 import { createLogger } from '../logger';
-import { startWorkerMetrics } from '../metrics/worker';
-
-/** Message the primary sends to ask a worker to drain and exit. */
-export const SHUTDOWN_MESSAGE = 'atelier:shutdown';
+import { SHUTDOWN_MESSAGE } from './messages';
+import { startWorkerMetrics } from '../metrics/worker-telemetry';
 
 /** One HTTP worker: pool, cache, app and server; drains on SIGTERM/SIGINT or the primary's word. */
 export async function runWorker(config: Config): Promise<void> {

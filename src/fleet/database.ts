@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { parse } from 'pg-connection-string';
 import type { Config } from '../config';
-import { startEmbeddedPostgres } from '../db/embedded';
-import { migrateAndSeed } from '../db/prepare';
+import { startEmbeddedPostgres } from '../postgres/embedded-server';
+import { migrateAndSeed } from '../postgres/prepare-database';
 
 export interface FleetDatabase {
   /** What every instance gets as DATABASE_URL. */

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Config } from '../config';
-import { projectRoot } from '../db/paths';
+import { projectRoot } from '../project-paths';
 import { startFleetDatabase, type FleetDatabase } from './database';
 import { superviseInstance, type Instance } from './instance';
 import { sharedNginxDir, writeNginxConfig } from './nginx-config';

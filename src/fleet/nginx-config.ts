@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CorsOrigins } from '../config';
-import { projectRoot } from '../db/paths';
+import { projectRoot } from '../project-paths';
 
 /** What differs between bare-metal load balancers; everything else is in nginx/*.conf. */
 export interface NginxSiteOptions {

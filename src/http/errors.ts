@@ -1,5 +1,7 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
+import { CatalogOverloadedError } from '../catalog/errors';
+import { isConnectionFailure } from '../postgres/errors';
 
 /** Longest request target accepted, in bytes: far above any contract URL (~40 bytes). */
 const MAX_URL_BYTES = 2048;
@@ -30,37 +32,15 @@ export class AppError extends Error {
   }
 }
 
-// SQLSTATE classes and driver messages that mean "the database is not there right now",
-// as opposed to a bug: connection exceptions (08), operator intervention such as a
-// shutdown or restart (57P0x), too many connections (53300), and the pool's own timeout.
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', '53300', '57014', '57P01', '57P02', '57P03']);
-const UNAVAILABLE_MESSAGES = /timeout exceeded when trying to connect|Connection terminated|Client has encountered a connection error|Connection ended/;
-
-export function isDatabaseUnavailable(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
-  return UNAVAILABLE_MESSAGES.test(err.message);
-}
-
-// The server answers but will not let this connection in (yet): bad credentials (class 28)
-// or no such database (3D000). Workers hit this while the database is arriving, before the
-// primary has created the reader role they log in as: to a client that is a 503, not a
-// bug. Kept out of isDatabaseUnavailable so the primary still stops on a wrong DATABASE_URL
-// password instead of retrying it forever.
-function isConnectionRejected(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return err instanceof Error && typeof code === 'string' && (code.startsWith('28') || code === '3D000');
-}
-
-/** The request could not reach the database (away, or not letting it in yet): a 503, never a bug. */
-export function isConnectionFailure(err: unknown): boolean {
-  return isDatabaseUnavailable(err) || isConnectionRejected(err);
-}
+// A miss shed while the catalog's reads are at their bound, tens of thousands a second in an
+// overload: one instance, not a new Error and stack each, and not logged as a failure (the
+// request line records the 503).
+const OVERLOADED = new AppError(503, 'Service overloaded, retry shortly', { 'Retry-After': '1' }, { expected: true });
 
 /** Converts any error into the status and client-safe message of the contract. */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
+  if (err instanceof CatalogOverloadedError) return OVERLOADED;
   if (isConnectionFailure(err)) {
     return new AppError(503, 'Service temporarily unavailable', { 'Retry-After': '1' }, { cause: err });
   }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 import type { RequestObserver } from '../metrics/http';
+import { routeTemplate } from './route-template';
 
 // An incoming id is honoured only if it is short and plain, so it cannot forge log lines.
 const VALID_ID = /^[\w.:@-]{1,128}$/;
@@ -41,7 +42,7 @@ export function requestLog(log: Logger, metrics?: RequestObserver): Middleware {
       await next();
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = (ctx as { _matchedRoute?: string })._matchedRoute;
+      const route = routeTemplate(ctx);
       metrics?.finished(route, ctx.method, ctx.status, seconds);
       if (log.isLevelEnabled('info')) {
         // Milliseconds to the microsecond: shorter to format than a full double.

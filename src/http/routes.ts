@@ -4,6 +4,7 @@ import { NOT_FOUND, type CacheEntry } from '../catalog/cache';
 import type { DocumentKind, DocumentStore } from '../catalog/documents';
 import { ALLOWED_METHODS, type Cors } from './cors';
 import { AppError } from './errors';
+import { pathMatchedTemplate, setRouteTemplate } from './route-template';
 import { parseCount, parseIntParam, parseProductId, PG_INT_MAX, PRODUCT_ID_DIGITS } from './params';
 
 export interface RouteDeps {
@@ -99,7 +100,7 @@ export function createRoutes(deps: RouteDeps): Routes {
     const id = Number(match[1]);
     if (id > PG_INT_MAX) return next();
     const kind = (match[2] as 'styles' | 'related' | undefined) ?? 'product';
-    (ctx as { _matchedRoute?: string })._matchedRoute = PRODUCT_ROUTES[kind];
+    setRouteTemplate(ctx, PRODUCT_ROUTES[kind]);
     return serveProduct(ctx, kind, id);
   };
 
@@ -140,11 +141,10 @@ export function createRoutes(deps: RouteDeps): Routes {
   for (const [path, handler] of routes) router.get(path, handler);
 
   const unanswered: Middleware = (ctx) => {
-    const state = ctx as { matched?: Array<{ path: string }>; _matchedRoute?: string };
-    const layer = state.matched?.[0];
-    if (layer === undefined) throw ROUTE_NOT_FOUND;
+    const template = pathMatchedTemplate(ctx);
+    if (template === undefined) throw ROUTE_NOT_FOUND;
     // Logged and measured under the route template, as the router does for answered requests.
-    state._matchedRoute = layer.path;
+    setRouteTemplate(ctx, template);
     if (ctx.method !== 'OPTIONS') throw METHOD_NOT_ALLOWED;
     ctx.res.setHeader('Allow', ALLOWED_METHODS);
     deps.cors.preflight(ctx);

@@ -1,6 +1,6 @@
 import { Gauge, type GaugeConfiguration, type Registry } from 'prom-client';
 import type pg from 'pg';
-import { CATALOG_SCHEMA } from '../db/migrate';
+import { CATALOG_SCHEMA } from '../postgres/migrate';
 
 /**
  * Per-file row counts of the load that produced the live catalog live in the table

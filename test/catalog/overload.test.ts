@@ -2,9 +2,10 @@ import { expect } from 'chai';
 import type pg from 'pg';
 import { NOT_FOUND } from '../../src/catalog/cache';
 import { createDocumentStore } from '../../src/catalog/documents';
-import type { ReadPool } from '../../src/db/replicas';
+import type { ReadPool } from '../../src/postgres/replicas';
 import { createApp } from '../../src/app';
-import { AppError } from '../../src/http/errors';
+import { CatalogOverloadedError } from '../../src/catalog/errors';
+import { toAppError } from '../../src/http/errors';
 import { serve } from '../support/http';
 import { memoryLogger } from '../support/silent-logger';
 
@@ -41,9 +42,10 @@ describe('document store load shedding (unit)', () => {
     } catch (err) {
       shed = err;
     }
-    expect(shed).to.be.instanceOf(AppError);
-    expect((shed as AppError).status).to.equal(503);
-    expect((shed as AppError).headers).to.deep.equal({ 'Retry-After': '1' });
+    expect(shed).to.be.instanceOf(CatalogOverloadedError);
+    // The HTTP layer's answer to it: 503, retry in a second, not logged as a failure.
+    expect(toAppError(shed)).to.include({ status: 503, expected: true });
+    expect(toAppError(shed).headers).to.deep.equal({ 'Retry-After': '1' });
     // Misses are batched on the next turn of the event loop.
     await new Promise((r) => setImmediate(r));
     expect(pool.started).to.equal(2);

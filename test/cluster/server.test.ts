@@ -4,12 +4,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { workerHeapFlags } from '../../src/catalog/memory';
-import { migrationFiles } from '../../src/db/migrate';
+import { migrationFiles } from '../../src/postgres/migrate';
 import { loadCatalog } from '../support/catalog';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { startServer, type ServerProcess } from '../support/server-process';
 import { eventually } from '../support/wait';
-import { FIXTURE } from '../http/fixture';
+import { FIXTURE } from '../support/fixture';
 
 /**
  * An uncommitted non-concurrent refresh holds an exclusive lock on the styles view, so a styles

@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { serverUser } from '../../src/db/embedded';
+import { serverUser } from '../../src/postgres/embedded-server';
 import { freePort } from '../support/postgres';
 
 /** Debian's PostgreSQL 15 server binaries (apt-get install postgresql-15). */

@@ -9,7 +9,7 @@ import { startApp, type RunningApp } from '../support/app';
 import { loadCatalog } from '../support/catalog';
 import { createTestDatabase, freePort, type TestDatabase } from '../support/postgres';
 import { startStorefront, STOREFRONT_CALLS, type PageCall, type Storefront } from '../support/storefront';
-import { EXPECTED, FIXTURE } from './fixture';
+import { EXPECTED, FIXTURE } from '../support/fixture';
 
 /** The bytes the contract requires for each of the page's calls. */
 const EXPECTED_BODIES: Record<string, string> = {

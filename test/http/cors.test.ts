@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { startApp, type RunningApp } from '../support/app';
 import { loadCatalog } from '../support/catalog';
 import { createTestDatabase, freePort, type TestDatabase } from '../support/postgres';
-import { FIXTURE } from './fixture';
+import { FIXTURE } from '../support/fixture';
 
 const STOREFRONT = 'https://storefront.example';
 const LISTED = ['https://shop.example', 'http://localhost:5173'];

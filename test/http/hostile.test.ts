@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import net from 'node:net';
-import { MAX_HEADER_BYTES } from '../../src/http/limits';
+import { MAX_HEADER_BYTES } from '../../src/http/server';
 import { startApp, type RunningApp } from '../support/app';
 import { loadCatalog } from '../support/catalog';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
-import { FIXTURE } from './fixture';
+import { FIXTURE } from '../support/fixture';
 
 /** Generated inputs per property; each one is a real HTTP exchange. */
 const RUNS = 300;

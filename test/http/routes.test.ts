@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { startApp, type RunningApp } from '../support/app';
 import { loadCatalog } from '../support/catalog';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
-import { EXPECTED, EXPECTED_PRODUCT5, FIXTURE } from './fixture';
+import { EXPECTED, EXPECTED_PRODUCT5, FIXTURE } from '../support/fixture';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 

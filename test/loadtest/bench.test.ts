@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { FIXTURE } from '../http/fixture';
+import { FIXTURE } from '../support/fixture';
 import { requireBinary } from '../support/binaries';
 import { loadCatalog } from '../support/catalog';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';

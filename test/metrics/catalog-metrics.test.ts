@@ -3,7 +3,7 @@ import net from 'node:net';
 import pg from 'pg';
 import { Registry } from 'prom-client';
 import { createCatalogReader, recordEtlSummary, registerCatalogMetrics } from '../../src/metrics/catalog-metrics';
-import { FIXTURE } from '../http/fixture';
+import { FIXTURE } from '../support/fixture';
 import { loadCatalog } from '../support/catalog';
 import { createTestDatabase, freePort, type TestDatabase } from '../support/postgres';
 import { parseExposition, value } from './scrape';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import { recordEtlSummary } from '../../src/metrics/catalog-metrics';
-import { FIXTURE } from '../http/fixture';
+import { FIXTURE } from '../support/fixture';
 import { loadCatalog } from '../support/catalog';
 import { createTestDatabase, freePort, type TestDatabase } from '../support/postgres';
 import { startServer, type ServerProcess } from '../support/server-process';

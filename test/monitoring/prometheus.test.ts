@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { FIXTURE } from '../http/fixture';
+import { FIXTURE } from '../support/fixture';
 import { sendRequests } from '../metrics/load';
 import { loadCatalog } from '../support/catalog';
 import { createTestDatabase, freePort, type TestDatabase } from '../support/postgres';

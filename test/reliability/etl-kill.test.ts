@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { FIXTURE } from '../http/fixture';
+import { FIXTURE } from '../support/fixture';
 import { loadCatalog } from '../support/catalog';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { startServer, type ServerProcess } from '../support/server-process';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/postgres/embedded-server';
 import { fleetCatalog } from '../fleet/fixture';
 import { loadCatalog } from '../support/catalog';
 import { freePort } from '../support/postgres';

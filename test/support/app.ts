@@ -2,7 +2,7 @@ import pg from 'pg';
 import { createApp } from '../../src/app';
 import { createDocumentStore, type DocumentStore } from '../../src/catalog/documents';
 import type { CorsOrigins } from '../../src/config';
-import { checkCatalogLoaded } from '../../src/db/catalog';
+import { checkCatalogLoaded } from '../../src/postgres/live-catalog';
 import { serve } from './http';
 import { memoryLogger } from './silent-logger';
 

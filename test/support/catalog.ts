@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { refreshDocuments } from '../../src/db/catalog';
+import { refreshDocuments } from '../../src/postgres/live-catalog';
 
 /** Rows of a small catalog, written straight into the normalized tables. */
 export interface CatalogFixture {

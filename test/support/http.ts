@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
-import { createHttpServer } from '../../src/http/limits';
+import { createHttpServer } from '../../src/http/server';
 
 /** Serves a koa app as a worker does (same limits), on a free loopback port; returns its base URL and a closer. */
 export async function serve(app: Koa): Promise<{ url: string; close(): Promise<void> }> {

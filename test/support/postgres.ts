@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded';
-import { migrate } from '../../src/db/migrate';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/postgres/embedded-server';
+import { migrate } from '../../src/postgres/migrate';
 import { freePort } from '../../src/fleet/process';
 
 export { freePort };

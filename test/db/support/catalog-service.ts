@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import pino from 'pino';
 import type { DocumentStore } from '../../../src/catalog/documents';
-import { listenForCatalogChanges } from '../../../src/db/listener';
+import { listenForCatalogChanges } from '../../../src/postgres/listener';
 import { startApp } from '../../support/app';
 
 /** One worker's worth of the service: pool, document store, catalog listener, HTTP server. */

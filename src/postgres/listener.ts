@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { CATALOG_CHANNEL } from './catalog';
+import { CATALOG_CHANNEL } from './live-catalog';
 
 export interface CatalogListenerOptions {
   connectionString: string;

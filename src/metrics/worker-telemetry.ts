@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { linkWorkerMetrics, processEndpoint } from './ipc';
-import { createWorkerMetrics, type WorkerMetrics } from './registry';
+import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics';
 
 export interface WorkerTelemetry extends WorkerMetrics {
   /** Hands the final counts to the primary before the worker exits (at most `timeoutMs`). */

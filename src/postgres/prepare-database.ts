@@ -1,8 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
-import { isDatabaseUnavailable } from '../http/errors';
-import { isCatalogEmpty, loadSample } from './catalog';
+import { isDatabaseUnavailable } from './errors';
+import { isCatalogEmpty, loadSample } from './live-catalog';
 import { migrate } from './migrate';
 import { provisionReader, READER_ROLE } from './roles';
 
@@ -67,7 +68,7 @@ export async function prepareWhenReachable(
         log.warn({ err: { message: (err as Error).message } }, 'database unreachable: serving 503 until it answers');
         onUnreachable();
       }
-      await new Promise((r) => setTimeout(r, 2000));
+      await sleep(2000);
     }
   }
   return undefined;

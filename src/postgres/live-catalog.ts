@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import { CATALOG_SCHEMA } from './migrate';
-import { dbDir } from './paths';
+import { dbDir } from '../project-paths';
 
 /** Materialized views holding the response documents, in dependency-free order. */
 export const DOCUMENT_VIEWS = ['product_doc', 'product_list_doc', 'styles_doc', 'related_doc'] as const;

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import pg from 'pg';
-import { migrate } from '../../src/db/migrate';
-import { ADVISORY_LOCKS } from '../../src/db/locks';
-import { provisionReader, readerPassword, readerUrl } from '../../src/db/roles';
+import { migrate } from '../../src/postgres/migrate';
+import { ADVISORY_LOCKS } from '../../src/postgres/locks';
+import { provisionReader, readerPassword, readerUrl } from '../../src/postgres/roles';
 import { loadCatalog } from '../support/catalog';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 

@@ -3,7 +3,7 @@ import type http from 'node:http';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
-import { createPool } from '../db/pool';
+import { createPool } from '../postgres/pool';
 import { createCatalogReader, registerCatalogMetrics } from './catalog-metrics';
 import { createClusterCollector } from './cluster-collector';
 import { startMetricsServer } from './server';

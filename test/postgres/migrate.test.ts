@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import pg from 'pg';
-import { migrate, migrationFiles } from '../../src/db/migrate';
-import { dbDir } from '../../src/db/paths';
+import { migrate, migrationFiles } from '../../src/postgres/migrate';
+import { dbDir } from '../../src/project-paths';
 import { loadCatalog } from '../support/catalog';
 import { createTestDatabase, queryRows, type TestDatabase } from '../support/postgres';
-import { EXPECTED, FIXTURE } from '../http/fixture';
+import { EXPECTED, FIXTURE } from '../support/fixture';
 
 /** Applies the migrations before `stop` the way migrate() records them: a catalog as an older release left it. */
 async function migrateUntil(url: string, stop: string): Promise<void> {

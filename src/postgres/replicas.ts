@@ -1,6 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { isDatabaseUnavailable } from '../http/errors';
+import { isDatabaseUnavailable } from './errors';
 import { createPool, type PoolOptions } from './pool';
 
 /** What the document store needs of a database: one read-only statement at a time. */
@@ -107,7 +108,7 @@ export function createReadRouter(opts: ReadRouterOptions): ReadRouter {
         markDown(replica, err);
         return;
       }
-      await new Promise((r) => setTimeout(r, CATCH_UP_POLL_MS));
+      await sleep(CATCH_UP_POLL_MS);
     }
     opts.log.warn({ replica: replica.name, lsn }, 'replica did not replay the catalog change in time');
   };

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
-import { dbDir } from './paths';
+import { dbDir } from '../project-paths';
 import { ADVISORY_LOCKS } from './locks';
 
 /** The live catalog's schema. Reloads build another schema and rename it to this one. */

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { register as globalRegistry, Registry } from 'prom-client';
 import { createDocumentCache } from '../../src/catalog/cache';
-import { createWorkerMetrics } from '../../src/metrics/registry';
+import { createWorkerMetrics } from '../../src/metrics/worker-metrics';
 import { parseExposition, value } from './scrape';
 
 describe('worker metrics registry', () => {

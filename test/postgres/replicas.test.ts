@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import pino from 'pino';
-import { createPool } from '../../src/db/pool';
-import { createReadRouter, type ReadRouter } from '../../src/db/replicas';
-import { migrate } from '../../src/db/migrate';
+import { createPool } from '../../src/postgres/pool';
+import { createReadRouter, type ReadRouter } from '../../src/postgres/replicas';
+import { migrate } from '../../src/postgres/migrate';
 import { startLoad } from '../fleet/load';
 import { fleetCatalog, fleetPath } from '../fleet/fixture';
 import { pg15Available, startReplicationPair, type ReplicationPair } from '../deploy/pg-replication';

@@ -191,42 +191,11 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   return { url, stop };
 }
 
-/** A database for a command-line tool, and how to let go of it. */
-export interface DatabaseHandle {
-  url: string;
-  /** Stops the embedded server when this process started it; otherwise does nothing. */
-  close(): Promise<void>;
-}
-
-async function answers(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 /**
- * For tools (migrate, ETL, refresh, benches): DATABASE_URL when set; else the embedded
- * cluster. When `npm start` already runs that cluster, a second server cannot start on the
- * same directory, so the tool connects to the running one: a reload must reach the database
- * the service reads from.
+ * The URL of the cluster in `dir` when a server seems to run it (its pid file and password
+ * are there); whether it answers is the caller's to check.
  */
-export async function openDatabase(
-  config: { databaseUrl: string | undefined; embeddedPgDir: string; embeddedPgPort: number },
-  database = 'atelier',
-): Promise<DatabaseHandle> {
-  if (config.databaseUrl !== undefined) return { url: config.databaseUrl, close: async () => undefined };
-  const dir = config.embeddedPgDir;
-  if (fs.existsSync(path.join(dir, 'postmaster.pid')) && fs.existsSync(secretFileOf(dir))) {
-    const url = urlFor(fs.readFileSync(secretFileOf(dir), 'utf8').trim(), config.embeddedPgPort, database);
-    if (await answers(url)) return { url, close: async () => undefined };
-  }
-  const embedded = await startEmbeddedPostgres({ dir, port: config.embeddedPgPort, database });
-  return { url: embedded.url, close: () => embedded.stop() };
+export function runningClusterUrl(dir: string, port: number, database: string): string | undefined {
+  if (!fs.existsSync(path.join(dir, 'postmaster.pid')) || !fs.existsSync(secretFileOf(dir))) return undefined;
+  return urlFor(fs.readFileSync(secretFileOf(dir), 'utf8').trim(), port, database);
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { loadConfig } from '../../src/config';
-import { prepareDatabase } from '../../src/db/prepare';
+import { prepareDatabase } from '../../src/postgres/prepare-database';
 import { createTestDatabase, queryRows, type TestDatabase } from '../support/postgres';
 import { memoryLogger } from '../support/silent-logger';
 

@@ -1,4 +1,4 @@
-import type { CatalogFixture } from '../support/catalog';
+import type { CatalogFixture } from './catalog';
 
 /**
  * A catalog exercising every quirk of the contract: id gaps, row ids out of insertion order,
