@@ -90,7 +90,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${formatReconciliation(result.files)}\n`);
     const rejected = result.files.reduce((n, c) => n + c.rejected, 0);
     process.stdout.write(
-      `catalog version ${result.version} (campus ${result.campus}) loaded in ${formatDuration(result.timings.totalMs)}; ` +
+      `catalog version ${result.version} loaded in ${formatDuration(result.timings.totalMs)} (campus ${result.campus}); ` +
         `${rejected} rejects written to ${result.rejectsPath}; peak RSS ${(peakRss / 1048576).toFixed(0)} MiB\n`,
     );
     if (values['summary-json']) {

@@ -58,7 +58,7 @@ describe('npm run etl (command line)', function () {
       ].join('\n'),
     );
     expect(stdout).to.match(
-      /catalog version 1 \(campus hr-rfp\) loaded in \d+s; 35 rejects written to .*cli-rejects\.csv; peak RSS \d+ MiB/,
+      /catalog version 1 loaded in \d+s \(campus hr-rfp\); 35 rejects written to .*cli-rejects\.csv; peak RSS \d+ MiB/,
     );
     // Not a terminal: plain lines, no cursor control.
     expect(stderr).to.include('product.csv: 12 read, 6 loaded, 6 rejected, 0 dropped');
