@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { createDocumentCache, ENTRY_OVERHEAD_BYTES, NOT_FOUND, type CacheEntry, type Loader } from '../../src/catalog/cache';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-const tick = (ms = 5): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const tick = (ms = 5): Promise<void> => sleep(ms);
 
 function countingLoader(fn: Loader): Loader & { calls: string[] } {
   const calls: string[] = [];

@@ -5,6 +5,7 @@ import { createDocumentStore, DOCUMENTS_STATEMENT, KIND_STATEMENTS, PAGE_STATEME
 import { startApp, type RunningApp } from '../support/app';
 import { loadCatalog, type CatalogFixture } from '../support/catalog';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** 1,000 products with ids 2, 4, 6, …: positions and ids differ everywhere. */
 const MANY: CatalogFixture = {
@@ -57,7 +58,7 @@ describe('document store through the app (real PostgreSQL)', () => {
     const flood = app.queries() - before;
     if (Date.now() - started < 1500) expect(flood).to.equal(1);
     else expect(flood).to.be.at.most(Math.ceil((Date.now() - started) / 1500));
-    await new Promise((r) => setTimeout(r, 1600));
+    await sleep(1600);
     expect((await fetch(`${app.url}/products/3`)).status).to.equal(404);
     expect(app.queries() - before).to.equal(flood + 1);
   });

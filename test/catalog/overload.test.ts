@@ -8,6 +8,7 @@ import { CatalogOverloadedError } from '../../src/catalog/errors';
 import { toAppError } from '../../src/http/errors';
 import { serve } from '../support/http';
 import { memoryLogger } from '../support/silent-logger';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * A database stand-in for the batch statements (ids in the first parameter) whose
@@ -76,7 +77,7 @@ describe('document store load shedding (unit)', () => {
     try {
       const held = fetch(`${server.url}/products/1`);
       // The first miss holds the only read slot until released.
-      while (pool.started === 0) await new Promise((r) => setTimeout(r, 5));
+      while (pool.started === 0) await sleep(5);
       const shed = await fetch(`${server.url}/products/2`, { headers: { 'X-Request-Id': 'shed-1', Origin: 'https://shop.example' } });
       expect(shed.status).to.equal(503);
       expect(shed.headers.get('retry-after')).to.equal('1');

@@ -10,6 +10,7 @@ import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { startServer, type ServerProcess } from '../support/server-process';
 import { eventually } from '../support/wait';
 import { FIXTURE } from '../support/fixture';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * An uncommitted non-concurrent refresh holds an exclusive lock on the styles view, so a styles
@@ -159,7 +160,7 @@ describe('the clustered service as a real process', function () {
 
     server.child.kill('SIGTERM');
     // The connection is force-closed at 300 ms; the worker's pool then waits for the blocked read.
-    await new Promise((r) => setTimeout(r, 800));
+    await sleep(800);
     await blocker.release();
     expect(await inFlight).to.be.instanceOf(Error);
     const { code } = await server.exited;

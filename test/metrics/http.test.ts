@@ -12,6 +12,7 @@ import { serve } from '../support/http';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { memoryLogger } from '../support/silent-logger';
 import { parseExposition, REQUESTS, value } from './scrape';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 function request(url: string, method: string, headers: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -106,7 +107,7 @@ describe('HTTP request metrics of the app', function () {
     const pending = request(`${url}/readyz`, 'GET');
     // The request is in flight once the app has entered it; poll the gauge rather than sleep.
     for (let i = 0; i < 200 && value(await read(), 'atelier_http_requests_in_flight') !== 1; i++) {
-      await new Promise((r) => setTimeout(r, 10));
+      await sleep(10);
     }
     expect(value(await read(), 'atelier_http_requests_in_flight')).to.equal(1);
     open();

@@ -11,6 +11,7 @@ import { loadCatalog } from '../support/catalog';
 import { startServer, type ServerProcess } from '../support/server-process';
 import { requireTool } from '../support/binaries';
 import { eventually } from '../support/wait';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const PRODUCTS = 60;
 const silentLogger = () => pino({ level: 'silent' });
@@ -108,7 +109,7 @@ describe('read replicas (real PostgreSQL 15 streaming replication)', function ()
         await sql(primaryUrl, 'CREATE TABLE public.change_marker (id int)');
         let settled = false;
         const caughtUp = router.caughtUp(20_000).then(() => (settled = true));
-        await new Promise((r) => setTimeout(r, 300));
+        await sleep(300);
         expect(settled, 'resolved while replay was paused').to.equal(false);
         await sql(replicaUrl, 'SELECT pg_wal_replay_resume()');
         await caughtUp;
@@ -147,12 +148,12 @@ describe('read replicas (real PostgreSQL 15 streaming replication)', function ()
         CACHE_MAX_BYTES: '1024',
       });
       const load = startLoad({ url: service.url, path: fleetPath(PRODUCTS), concurrency: 8 });
-      await new Promise((r) => setTimeout(r, 1000));
+      await sleep(1000);
       const beforeStop = load.snapshot();
       const replicaConnections = await workerConnections(replicaUrl, true);
       const primaryConnectionsBefore = await workerConnections(primaryUrl, false);
       await pair.replica.stop();
-      await new Promise((r) => setTimeout(r, 2000));
+      await sleep(2000);
       const result = await load.stop();
       console.log(`      replica stopped after ${beforeStop.total} requests: ${JSON.stringify(result)}`);
 

@@ -10,6 +10,7 @@ import { freePort, queryRows } from '../support/postgres';
 import { startServer, type ServerProcess } from '../support/server-process';
 import { eventually } from '../support/wait';
 import { childPids } from './observe';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 async function expectUnavailable(url: string, expected: string): Promise<void> {
   const res = await fetch(url);
@@ -73,7 +74,7 @@ describe('reliability: the database is down when the service starts', function (
         const res = await fetch(`${service.url}/products/3`).catch(() => undefined);
         if (res) statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         await res?.arrayBuffer();
-        await new Promise((r) => setTimeout(r, 10));
+        await sleep(10);
       }
     })();
     try {

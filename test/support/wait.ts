@@ -1,3 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export { sleep };
+
 /**
  * Polls `check` every 20 ms until it holds; fails after `ms` saying what it waited for.
  * A liveness bound for tests, never a timing assertion.
@@ -6,8 +10,6 @@ export async function eventually(check: () => boolean | Promise<boolean>, ms: nu
   const deadline = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
 }
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
