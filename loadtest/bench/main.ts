@@ -13,7 +13,8 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { loadConfig } from '../../src/config';
 import { openDatabase } from '../../src/postgres/open-database';
-import { mulberry32, pageViews, uniformPageViews, type CatalogShape, type PlannedRequest, type TrafficMix } from '../lib/traffic';
+import { createRandom } from '../../db/generate/prng';
+import { pageViews, uniformPageViews, type CatalogShape, type PlannedRequest, type TrafficMix } from '../lib/traffic';
 import { exportDocuments, startStaticBaseline } from './baseline';
 import { cpuSeconds, freePort, startService, type Service } from './processes';
 import { formatReport, type Row } from './report';
@@ -124,7 +125,7 @@ async function main(): Promise<void> {
 
     const rowsOut: Row[] = [];
     const hotFile = path.join(dir, 'hot.paths');
-    const hotPaths = writePaths(hotFile, pageViews(shape, { ...scenarioFile.traffic, unknownIdShare: 0 }, mulberry32(1)), opt.paths);
+    const hotPaths = writePaths(hotFile, pageViews(shape, { ...scenarioFile.traffic, unknownIdShare: 0 }, createRandom(1).next), opt.paths);
 
     if (opt.scenarios.has('hot')) {
       const files = await exportDocuments(db, hotPaths, path.join(dir, 'www'));
@@ -175,7 +176,7 @@ async function main(): Promise<void> {
       const cold: Measured[] = [];
       let rss = 0;
       for (let r = 0; r < opt.rounds; r++) {
-        writePaths(coldFile, uniformPageViews(shape, mulberry32(100 + r)), opt.paths);
+        writePaths(coldFile, uniformPageViews(shape, createRandom(100 + r).next), opt.paths);
         // A fresh service per round: caches empty at start.
         const service: Service = await startService(common, path.join(dir, 'service-cold.log'));
         cold.push(await measure(service.url, coldFile, service.pids));
@@ -198,7 +199,7 @@ async function main(): Promise<void> {
       // The RSS bound is for a cache that is full and churning, not one still filling: cold
       // traffic on one service until its caches have turned over, RSS sampled throughout.
       const memoryFile = path.join(dir, 'memory.paths');
-      writePaths(memoryFile, uniformPageViews(shape, mulberry32(200)), 3 * opt.paths);
+      writePaths(memoryFile, uniformPageViews(shape, createRandom(200).next), 3 * opt.paths);
       const service = await startService(common, path.join(dir, 'service-memory.log'));
       cleanups.push(service.stop);
       let rss = 0;
@@ -262,7 +263,7 @@ async function main(): Promise<void> {
       );
       cleanups.push(service.stop);
       const overloadFile = path.join(dir, 'overload.paths');
-      writePaths(overloadFile, uniformPageViews(shape, mulberry32(7)), opt.paths);
+      writePaths(overloadFile, uniformPageViews(shape, createRandom(7).next), opt.paths);
       const carried = Math.max(1, Math.floor(bound / 2));
       const phases: Array<[string, number]> = [
         [`overload: before, ${carried} connections`, carried],
