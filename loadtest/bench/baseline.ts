@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import { PAGE_STATEMENT } from '../../src/catalog/documents';
+import { findNginx, startNginx } from '../../src/fleet/nginx';
 
 /**
  * The hardware-limit baseline: nginx serving the very same JSON bodies as static files, for
@@ -68,7 +68,6 @@ worker_processes ${workers};
 worker_rlimit_nofile 16384;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
-daemon off;
 events { worker_connections 8192; }
 http {
   access_log off;
@@ -87,6 +86,8 @@ http {
     listen 127.0.0.1:${port};
     root ${root};
     etag on;
+    # The bench's readiness probe; never among the measured paths.
+    location = /healthz { return 200; }
     location ~ ^/products/(\\d+)$ { try_files /p/$1 =404; }
     location ~ ^/products/(\\d+)/styles$ { try_files /s/$1 =404; }
     location ~ ^/products/(\\d+)/related$ { try_files /r/$1 =404; }
@@ -96,33 +97,23 @@ http {
 `;
 }
 
-/** Starts nginx (foreground, own temp dirs) on `port` over the exported `root`. */
+/**
+ * Starts nginx (foreground, own temp dirs) on `port` over the exported `root`. It shares the
+ * bench's process group: a Ctrl-C of the bench stops it too.
+ */
 export async function startStaticBaseline(root: string, dir: string, port: number, workers: number): Promise<StaticBaseline> {
+  const bin = findNginx();
+  if (bin === undefined) throw new Error('nginx not found (Debian: apt-get install nginx)');
   fs.mkdirSync(path.join(dir, 'tmp'), { recursive: true });
   const conf = path.join(dir, 'nginx.conf');
   fs.writeFileSync(conf, nginxConf(root, dir, port, workers));
-  const child: ChildProcess = spawn('nginx', ['-c', conf, '-p', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const nginx = startNginx({ bin, prefix: dir, conf, errorLog: path.join(dir, 'error.log'), ownProcessGroup: false });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`nginx exited: ${err}`);
-    try {
-      await fetch(`${url}/products`);
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`nginx did not start: ${err}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  try {
+    await nginx.ready(`${url}/healthz`, 10_000);
+  } catch (err) {
+    await nginx.stop();
+    throw err;
   }
-  return {
-    url,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGQUIT');
-      }),
-  };
+  return { url, stop: () => nginx.stop() };
 }

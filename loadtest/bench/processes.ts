@@ -1,11 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
-import { childPids, freePort, waitForOk } from '../../src/fleet/process';
+import { childEnv } from '../../src/config';
+import { startService as startServiceProcess } from '../../src/fleet/service-process';
 
-export { freePort };
+export { freePort } from '../../src/fleet/process';
 
 const TICKS_PER_SECOND = 100;
+// Far beyond a clean drain (the service's default SHUTDOWN_TIMEOUT_MS of 8 s and the 2 s its
+// primary grants its workers on top): only a stuck service is killed, in ms.
+const STOP_GRACE_MS = 20_000;
+// Long enough for a service to open and check a large catalog, in ms.
+const READY_TIMEOUT_MS = 60_000;
 
 /** User + system CPU seconds of the given processes so far (/proc/PID/stat fields 14 and 15). */
 export function cpuSeconds(pids: number[]): number {
@@ -46,40 +50,27 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-/** Runs the built service (dist/src/server.js) with `env`, logging to `logFile`, until ready. */
+/** Runs the built service (dist/src/server.js) with PATH and `env` only, logging to `logFile`, until ready. */
 export async function startService(env: Record<string, string>, logFile: string): Promise<Service> {
-  const port = await freePort();
-  const metricsPort = await freePort();
-  const out = fs.openSync(logFile, 'a');
-  const child: ChildProcess = spawn(process.execPath, [path.resolve(__dirname, '../../dist/src/server.js')], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), METRICS_PORT: String(metricsPort), ...env },
-    stdio: ['ignore', out, out],
+  const service = await startServiceProcess({
+    env: { PATH: childEnv({}).PATH ?? '', ...env },
+    logFile,
+    probePath: '/readyz',
+    readyTimeoutMs: READY_TIMEOUT_MS,
+    stopGraceMs: STOP_GRACE_MS,
   });
-  fs.closeSync(out);
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitForOk(`${url}/readyz`, 60_000, () => (child.exitCode !== null ? `service exited (${child.exitCode})` : undefined));
-  } catch (err) {
-    child.kill('SIGTERM');
-    throw new Error(`${(err as Error).message}; see ${logFile}`);
-  }
-  const pid = child.pid!;
+  const { pid } = service;
   return {
-    url,
+    url: service.url,
     pid,
     async metric(name) {
-      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      const text = await (await fetch(service.metricsUrl)).text();
       const line = text.split('\n').find((l) => l.startsWith(`${name} `));
       return Number(line?.split(' ').pop() ?? NaN);
     },
-    pids: () => [pid, ...childPids(pid)],
-    workerPids: () => childPids(pid),
-    workerRssMb: () => Math.max(0, ...childPids(pid).map(rssBytes)) / 2 ** 20,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    pids: () => [pid, ...service.workerPids()],
+    workerPids: () => service.workerPids(),
+    workerRssMb: () => Math.max(0, ...service.workerPids().map(rssBytes)) / 2 ** 20,
+    stop: async () => void (await service.stop(STOP_GRACE_MS)),
   };
 }

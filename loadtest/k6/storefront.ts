@@ -7,7 +7,8 @@
 import { check } from 'k6';
 import http from 'k6/http';
 import type { Options, Scenario } from 'k6/options';
-import { mulberry32, pageViews, type TrafficMix } from '../lib/traffic.ts';
+import { createRandom } from '../../db/generate/prng.ts';
+import { pageViews, type TrafficMix } from '../lib/traffic.ts';
 
 interface ScenarioFile {
   slo: { p95Ms: number; p99Ms: number; maxFailedRate: number };
@@ -48,7 +49,7 @@ export const options: Options = {
 const nextPageView = pageViews(
   { size: catalogSize, idAt: (position) => position + 1, maxId: catalogSize },
   config.traffic,
-  mulberry32(1000 + __VU),
+  createRandom(1000 + __VU).next,
 );
 const expected404 = http.expectedStatuses(200, 304, 404);
 

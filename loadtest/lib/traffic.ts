@@ -6,6 +6,10 @@
  * Zipf-distributed over the whole catalog; popular products are spread over the id range by
  * a fixed permutation (rank 1 is not id 1). Some page views are listing pages instead,
  * a share of them deep; a few name ids that do not exist.
+ *
+ * Every draw takes its `random` source as an argument: the runners pass the project's one
+ * seeded PRNG (db/generate/prng.ts), so the same seed gives the same traffic in both. It is
+ * not imported here: k6 needs import paths with their .ts extension, which Node's tsc refuses.
  */
 
 export interface TrafficMix {
@@ -17,18 +21,6 @@ export interface TrafficMix {
   listingCount: number;
   /** Share of product page views naming an id that is not in the catalog. */
   unknownIdShare: number;
-}
-
-/** A deterministic PRNG (mulberry32): the same seed gives the same traffic in every runtime. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

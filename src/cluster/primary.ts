@@ -7,13 +7,13 @@ import { readerUrl } from '../postgres/roles';
 import { createLogger } from '../logger';
 import { startClusterMetrics, type ClusterMetrics } from '../metrics/cluster-metrics';
 import { SHUTDOWN_MESSAGE } from './messages';
+import { createRestartBackoff, type RestartBackoffOptions } from './restart-backoff';
 
-// A worker that dies within this long of starting counts as a crash loop step (ms).
-const HEALTHY_AFTER_MS = 5_000;
 // Time a worker gets beyond SHUTDOWN_TIMEOUT_MS to close its pool and report before SIGKILL (ms).
 const KILL_GRACE_MS = 2_000;
-// Restart delay after k consecutive quick deaths: 0, 100, 200, 400 ms … capped at 30 s.
-const restartDelayMs = (k: number): number => (k === 0 ? 0 : Math.min(100 * 2 ** (k - 1), 30_000));
+// A worker that dies within 5 s of starting counts as a crash-loop step; it is replaced at
+// once after a healthy run, else after 100, 200, 400 ms … capped at 30 s.
+const WORKER_BACKOFF: RestartBackoffOptions = { healthyAfterMs: 5_000, afterHealthyMs: 0, baseDelayMs: 100, maxDelayMs: 30_000 };
 
 /** The primary: owns the embedded database, prepares the schema, forks and supervises workers. */
 export async function runPrimary(config: Config): Promise<void> {
@@ -57,7 +57,7 @@ export async function runPrimary(config: Config): Promise<void> {
   // Each worker's heap limit follows its cache budget; last, so they win over NODE_OPTIONS.
   cluster.setupPrimary({ execArgv: [...process.execArgv, ...workerHeapFlags(config.cacheMaxBytes)] });
   const startedAt = new Map<number, number>();
-  let quickDeaths = 0;
+  const backoff = createRestartBackoff(WORKER_BACKOFF);
   const fork = (): void => {
     const worker = cluster.fork({ DATABASE_URL: workerDatabaseUrl });
     startedAt.set(worker.id, Date.now());
@@ -68,8 +68,7 @@ export async function runPrimary(config: Config): Promise<void> {
     startedAt.delete(worker.id);
     if (shuttingDown) return;
     metrics?.workerRestarted();
-    quickDeaths = lived < HEALTHY_AFTER_MS ? quickDeaths + 1 : 0;
-    const delay = restartDelayMs(quickDeaths);
+    const delay = backoff.died(lived);
     log.error({ worker: worker.id, code, signal, lived, restartInMs: delay }, 'worker died: replacing it');
     setTimeout(() => !shuttingDown && fork(), delay);
   });

@@ -1,3 +1,5 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { intOption, UsageError } from '../cli/options';
 import { parseCorsOrigins, type CorsOrigins } from '../config';
 
 /** `npm run fleet -- …`: run a local fleet, or write a bare-metal nginx configuration. */
@@ -25,73 +27,89 @@ export const USAGE = `usage:
       the instances' CORS_ALLOW_ORIGINS (default *), for the CORS headers of nginx's own answers
       (run: nginx -p DIR/ -e stderr -c DIR/nginx.conf).`;
 
-export class UsageError extends Error {}
+type Options = NonNullable<ParseArgsConfig['options']>;
 
-function integer(name: string, raw: string | undefined, min: number, max: number): number {
-  if (raw === undefined || !/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new UsageError(`${name} must be an integer from ${min} to ${max} (got ${raw ?? 'nothing'})`);
+const RUN_OPTIONS = {
+  instances: { type: 'string' },
+  port: { type: 'string' },
+  workers: { type: 'string' },
+  'run-dir': { type: 'string' },
+  microcache: { type: 'boolean' },
+  nginx: { type: 'string' },
+} as const satisfies Options;
+
+const NGINX_CONFIG_OPTIONS = {
+  out: { type: 'string' },
+  // Repeated, each may also list several, comma-separated.
+  upstream: { type: 'string', multiple: true },
+  listen: { type: 'string' },
+  'status-listen': { type: 'string' },
+  microcache: { type: 'boolean' },
+  'limit-exempt': { type: 'string', multiple: true },
+  'cors-allow-origins': { type: 'string' },
+} as const satisfies Options;
+
+/**
+ * parseArgs, its mistakes reported in this tool's words: parseArgs' own strict mode would
+ * throw its longer messages, so it runs lenient and the tokens are checked here. A repeated
+ * single-valued option keeps its last value.
+ */
+function parse<O extends Options>(args: readonly string[], options: O) {
+  const { values, tokens } = parseArgs({ args: [...args], options, strict: false, allowPositionals: true, tokens: true });
+  const unknown = new Set<string>();
+  for (const token of tokens) if (token.kind === 'option' && options[token.name] === undefined) unknown.add(token.rawName);
+  if (unknown.size > 0) throw new UsageError(`unknown option${unknown.size > 1 ? 's' : ''} ${[...unknown].join(', ')}`);
+  for (const token of tokens) {
+    if (token.kind === 'positional') throw new UsageError(`unexpected argument ${token.value}`);
+    if (token.kind !== 'option') continue;
+    const type = options[token.name]?.type;
+    if (type === 'string' && token.value === undefined) throw new UsageError(`${token.rawName} needs a value`);
+    if (type === 'boolean' && token.value !== undefined) throw new UsageError(`${token.rawName} takes no value`);
   }
-  return Number(raw);
+  return values;
+}
+
+// After parse(), a string option holds strings only; these narrow the lenient mode's types.
+const text = (value: string | boolean | undefined): string | undefined => (typeof value === 'string' ? value : undefined);
+const texts = (values: Array<string | boolean> | undefined): string[] => (values ?? []).filter((v): v is string => typeof v === 'string');
+
+function parseRun(args: readonly string[]): FleetCommand {
+  const values = parse(args, RUN_OPTIONS);
+  const workers = text(values.workers);
+  const nginxBin = text(values.nginx);
+  return {
+    command: 'run',
+    instances: intOption('instances', text(values.instances), 2, 1, 64),
+    port: intOption('port', text(values.port), 8080, 1, 65535),
+    ...(workers !== undefined && { workers: intOption('workers', workers, 1, 1, 256) }),
+    runDir: text(values['run-dir']) ?? '.data/fleet',
+    microcache: values.microcache === true,
+    ...(nginxBin !== undefined && { nginxBin }),
+  };
+}
+
+function parseNginxConfig(args: readonly string[]): FleetCommand {
+  const values = parse(args, NGINX_CONFIG_OPTIONS);
+  const out = text(values.out);
+  const upstreams = texts(values.upstream).flatMap((u) => u.split(','));
+  if (out === undefined) throw new UsageError('nginx-config needs --out DIR');
+  if (upstreams.length === 0) throw new UsageError('nginx-config needs at least one --upstream HOST:PORT');
+  const problems: string[] = [];
+  const corsAllowOrigins = parseCorsOrigins('--cors-allow-origins', text(values['cors-allow-origins']), problems);
+  if (problems.length > 0) throw new UsageError(problems.join('; '));
+  return {
+    command: 'nginx-config',
+    out,
+    upstreams,
+    listen: text(values.listen) ?? '80',
+    statusListen: text(values['status-listen']) ?? '127.0.0.1:8081',
+    microcache: values.microcache === true,
+    limitExempt: texts(values['limit-exempt']),
+    corsAllowOrigins,
+  };
 }
 
 /** Parses argv (without node and the script). Throws UsageError on anything unknown. */
 export function parseFleetArgs(argv: readonly string[]): FleetCommand {
-  const args = [...argv];
-  const command = args[0] === 'nginx-config' ? (args.shift(), 'nginx-config') : 'run';
-  const flags = new Map<string, string[]>();
-  const BOOLEAN = new Set(['--microcache']);
-  while (args.length > 0) {
-    const arg = args.shift()!;
-    const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    if (!name.startsWith('--')) throw new UsageError(`unexpected argument ${arg}`);
-    const value = BOOLEAN.has(name) ? 'true' : (inline ?? args.shift());
-    if (value === undefined) throw new UsageError(`${name} needs a value`);
-    flags.set(name, [...(flags.get(name) ?? []), value]);
-  }
-  const take = (name: string): string | undefined => {
-    const values = flags.get(name);
-    flags.delete(name);
-    return values?.at(-1);
-  };
-  const takeAll = (name: string): string[] => {
-    const values = flags.get(name) ?? [];
-    flags.delete(name);
-    return values;
-  };
-
-  let result: FleetCommand;
-  if (command === 'run') {
-    const workers = take('--workers');
-    const nginxBin = take('--nginx');
-    result = {
-      command,
-      instances: integer('--instances', take('--instances') ?? '2', 1, 64),
-      port: integer('--port', take('--port') ?? '8080', 1, 65535),
-      ...(workers !== undefined && { workers: integer('--workers', workers, 1, 256) }),
-      runDir: take('--run-dir') ?? '.data/fleet',
-      microcache: take('--microcache') === 'true',
-      ...(nginxBin !== undefined && { nginxBin }),
-    };
-  } else {
-    const out = take('--out');
-    const upstreams = takeAll('--upstream').flatMap((u) => u.split(','));
-    if (out === undefined) throw new UsageError('nginx-config needs --out DIR');
-    if (upstreams.length === 0) throw new UsageError('nginx-config needs at least one --upstream HOST:PORT');
-    const problems: string[] = [];
-    const corsAllowOrigins = parseCorsOrigins('--cors-allow-origins', take('--cors-allow-origins'), problems);
-    if (problems.length > 0) throw new UsageError(problems.join('; '));
-    result = {
-      command,
-      out,
-      upstreams,
-      listen: take('--listen') ?? '80',
-      statusListen: take('--status-listen') ?? '127.0.0.1:8081',
-      microcache: take('--microcache') === 'true',
-      limitExempt: takeAll('--limit-exempt'),
-      corsAllowOrigins,
-    };
-  }
-  const unknown = [...flags.keys()];
-  if (unknown.length > 0) throw new UsageError(`unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`);
-  return result;
+  return argv[0] === 'nginx-config' ? parseNginxConfig(argv.slice(1)) : parseRun(argv);
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../config';
-import { parseFleetArgs, USAGE, UsageError, type FleetCommand } from './args';
+import { UsageError } from '../cli/options';
+import { parseFleetArgs, USAGE, type FleetCommand } from './args';
 import { startFleet, type Fleet } from './fleet';
 import { sharedNginxDir, writeNginxConfig } from './nginx-config';
 

@@ -4,8 +4,8 @@ import { projectRoot } from '../project-paths';
 import { startFleetDatabase, type FleetDatabase } from './database';
 import { superviseInstance, type Instance } from './instance';
 import { sharedNginxDir, writeNginxConfig } from './nginx-config';
-import { findNginx, startNginx, tail, testNginxConfig, type NginxProcess } from './nginx';
-import { freePort, waitForOk } from './process';
+import { findNginx, startNginx, testNginxConfig, type NginxProcess } from './nginx';
+import { freePort } from './process';
 
 export interface FleetOptions {
   config: Config;
@@ -89,13 +89,10 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     cleanup.push(async () => void (await Promise.all(instances.map((instance) => instance.stop()))));
     await Promise.all(instances.map((instance) => instance.ready(READY_TIMEOUT_MS)));
 
-    const errorLog = path.join(logs, 'nginx-error.log');
-    const nginx: NginxProcess = startNginx({ bin: nginxBin, prefix: runDir, conf, errorLog });
+    const nginx: NginxProcess = startNginx({ bin: nginxBin, prefix: runDir, conf, errorLog: path.join(logs, 'nginx-error.log') });
     cleanup.push(() => nginx.stop());
-    let nginxExited = false;
-    void nginx.exited.then(() => (nginxExited = true));
     const url = `http://127.0.0.1:${opts.port}`;
-    await waitForOk(`${url}/readyz`, 10_000, () => (nginxExited ? `nginx exited:\n${tail(errorLog)}` : undefined));
+    await nginx.ready(`${url}/readyz`, 10_000);
 
     return {
       url,

@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import { childEnv } from '../config';
-import { killGroup, waitForOk } from './process';
+import { createRestartBackoff, type RestartBackoffOptions } from '../cluster/restart-backoff';
+import { waitForOk } from './process';
+import { spawnService, type ServiceProcess } from './service-process';
 
 export interface InstanceOptions {
   /** 1-based, for messages and file names. */
@@ -34,10 +33,11 @@ export interface Instance {
   stop(): Promise<void>;
 }
 
-// An instance that dies within this long of starting counts as a crash-loop step (ms).
-const HEALTHY_AFTER_MS = 10_000;
-// Restart delay after k consecutive quick deaths: 1 s, 2 s, 4 s … capped at 30 s.
-const restartDelayMs = (k: number): number => Math.min(1000 * 2 ** Math.max(0, k - 1), 30_000);
+// An instance that dies within 10 s of starting counts as a crash-loop step; it is restarted
+// after 1 s following a healthy run, else after 1 s, 2 s, 4 s … capped at 30 s.
+const INSTANCE_BACKOFF: RestartBackoffOptions = { healthyAfterMs: 10_000, afterHealthyMs: 1_000, baseDelayMs: 1_000, maxDelayMs: 30_000 };
+// After this many quick deaths in a row, waiting for the instance to get ready is given up.
+const GIVE_UP_AFTER_QUICK_DEATHS = 3;
 
 /**
  * Starts the instance and restarts it whenever it exits unexpectedly, as systemd would on a
@@ -45,71 +45,52 @@ const restartDelayMs = (k: number): number => Math.min(1000 * 2 ** Math.max(0, k
  * the fleet decides when the instance hears of a Ctrl-C.
  */
 export function superviseInstance(opts: InstanceOptions): Instance {
-  const host = '127.0.0.1';
-  const url = `http://${host}:${opts.port}`;
-  let child: ChildProcess | undefined;
+  let service: ServiceProcess | undefined;
   let stopping = false;
-  let quickDeaths = 0;
+  const backoff = createRestartBackoff(INSTANCE_BACKOFF);
   let restartTimer: NodeJS.Timeout | undefined;
   let lastExit = '';
 
-  const running = (c: ChildProcess | undefined): c is ChildProcess => c !== undefined && c.exitCode === null && c.signalCode === null;
-
   const start = (): void => {
-    fs.mkdirSync(path.dirname(opts.logFile), { recursive: true });
-    const log = fs.openSync(opts.logFile, 'a');
     const startedAt = Date.now();
-    const c = spawn(process.execPath, [opts.serverJs], {
-      env: childEnv({ ...opts.env, PORT: String(opts.port), METRICS_PORT: String(opts.metricsPort), HOST: host }),
+    const s = spawnService({
+      env: childEnv(opts.env),
+      port: opts.port,
+      metricsPort: opts.metricsPort,
+      serverJs: opts.serverJs,
+      logFile: opts.logFile,
       detached: true,
-      stdio: ['ignore', log, log],
     });
-    fs.closeSync(log);
-    child = c;
-    c.once('exit', (code, signal) => {
+    service = s;
+    void s.exited.then(({ code, signal }) => {
       lastExit = signal ? `signal ${signal}` : `code ${code}`;
       if (stopping) return;
-      // Workers of a killed primary may linger while they drain; the new primary needs the port.
-      if (c.pid !== undefined) killGroup(c.pid, 'SIGKILL');
-      quickDeaths = Date.now() - startedAt < HEALTHY_AFTER_MS ? quickDeaths + 1 : 0;
-      const delay = restartDelayMs(quickDeaths);
+      const delay = backoff.died(Date.now() - startedAt);
       opts.say(`instance ${opts.index} exited (${lastExit}): restarting in ${delay} ms (log ${opts.logFile})`);
       restartTimer = setTimeout(() => {
         if (stopping) return;
         start();
-        opts.say(`instance ${opts.index} restarted (pid ${child?.pid})`);
+        opts.say(`instance ${opts.index} restarted (pid ${service?.pid})`);
       }, delay);
     });
   };
-
-  // Last resort if the fleet exits without stop(): never leave orphan instances.
-  const onExit = (): void => void (child?.pid !== undefined && killGroup(child.pid, 'SIGKILL'));
-  process.once('exit', onExit);
   start();
 
+  const url = `http://127.0.0.1:${opts.port}`;
   return {
     index: opts.index,
     url,
-    metricsUrl: `http://${host}:${opts.metricsPort}/metrics`,
-    pid: () => (running(child) ? child.pid : undefined),
+    metricsUrl: `http://127.0.0.1:${opts.metricsPort}/metrics`,
+    pid: () => (service?.running() ? service.pid : undefined),
+    // Not service.ready(): an instance that exits is restarted, and may still get ready.
     ready: (timeoutMs) =>
       waitForOk(`${url}/readyz`, timeoutMs, () =>
-        quickDeaths >= 3 ? `instance ${opts.index} keeps exiting (${lastExit}); see ${opts.logFile}` : undefined,
+        backoff.quickDeaths() >= GIVE_UP_AFTER_QUICK_DEATHS ? `instance ${opts.index} keeps exiting (${lastExit}); see ${opts.logFile}` : undefined,
       ),
     async stop() {
       stopping = true;
       clearTimeout(restartTimer);
-      process.off('exit', onExit);
-      const c = child;
-      if (!running(c) || c.pid === undefined) return;
-      const pid = c.pid;
-      const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
-      c.kill('SIGTERM');
-      const force = setTimeout(() => killGroup(pid, 'SIGKILL'), opts.stopGraceMs);
-      await exited;
-      clearTimeout(force);
-      // The primary waits for its workers, but make sure nothing of the group survives.
-      killGroup(pid, 'SIGKILL');
+      await service?.stop(opts.stopGraceMs);
     },
   };
 }

@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { killGroup } from './process';
+import { killGroup, waitForOk } from './process';
 
 // Where distributions and source builds put the binary; PATH first (found by spawn itself).
 const CANDIDATES = ['nginx', '/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx', '/opt/homebrew/bin/nginx'];
@@ -34,6 +34,8 @@ export interface NginxProcess {
   readonly pid: number;
   /** Resolves when the process has exited. */
   readonly exited: Promise<void>;
+  /** Resolves once `url` answers 200 through nginx; rejects with its error log if it exits first, or after `timeoutMs`. */
+  ready(url: string, timeoutMs: number): Promise<void>;
   /** Rereads the configuration (new upstream list) without dropping connections. */
   reload(): void;
   /** Graceful stop (in-flight requests finish), forced after `graceMs`. */
@@ -47,38 +49,46 @@ export interface StartNginxOptions {
   conf: string;
   /** nginx's own error log (its stderr) is appended here. */
   errorLog: string;
+  /**
+   * Own process group (default): a Ctrl-C meant for the parent does not reach nginx before
+   * the parent decides to stop it. false: nginx shares the parent's group, for a parent that
+   * does not handle signals and relies on a Ctrl-C stopping everything it started.
+   */
+  ownProcessGroup?: boolean;
 }
 
 /**
- * Runs nginx in the foreground (`daemon off`) as a child in its own process group, so a
- * Ctrl-C meant for the parent does not reach it before the parent decides to stop it.
+ * Runs nginx in the foreground (`daemon off`, which the configuration must not set itself)
+ * as a child, by default in its own process group (see `ownProcessGroup`).
  */
 export function startNginx(opts: StartNginxOptions): NginxProcess {
+  const ownGroup = opts.ownProcessGroup ?? true;
   fs.mkdirSync(path.dirname(opts.errorLog), { recursive: true });
   const log = fs.openSync(opts.errorLog, 'a');
   const child = spawn(opts.bin, [...baseArgs(opts.prefix, opts.conf), '-g', 'daemon off;'], {
-    detached: true,
+    detached: ownGroup,
     stdio: ['ignore', 'ignore', log],
   });
   fs.closeSync(log);
   if (child.pid === undefined) throw new Error(`could not start ${opts.bin}`);
   const pid = child.pid;
   const running = (): boolean => child.exitCode === null && child.signalCode === null;
+  const kill = (): void => void (ownGroup ? killGroup(pid, 'SIGKILL') : running() && child.kill('SIGKILL'));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // Last resort if the parent exits without stop(): never leave an orphan balancer.
-  const onExit = (): void => killGroup(pid, 'SIGKILL');
-  process.once('exit', onExit);
+  process.once('exit', kill);
 
   return {
     pid,
     exited,
+    ready: (url, timeoutMs) => waitForOk(url, timeoutMs, () => (running() ? undefined : `nginx exited:\n${tail(opts.errorLog)}`)),
     reload: () => void (running() && child.kill('SIGHUP')),
     async stop(graceMs = 5_000) {
-      process.off('exit', onExit);
+      process.off('exit', kill);
       if (!running()) return;
       // SIGQUIT: stop accepting, finish in-flight requests, close idle keep-alive sockets.
       child.kill('SIGQUIT');
-      const force = setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs);
+      const force = setTimeout(kill, graceMs);
       await exited;
       clearTimeout(force);
     },
@@ -86,7 +96,7 @@ export function startNginx(opts: StartNginxOptions): NginxProcess {
 }
 
 /** The tail of a log file, for error messages. */
-export function tail(file: string, bytes = 2000): string {
+function tail(file: string, bytes = 2000): string {
   try {
     const text = fs.readFileSync(file, 'utf8');
     return text.slice(-bytes).trim();

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** PIDs of the live children of `pid` (a service primary's workers), by pgrep. */
 export function childPids(pid: number): number[] {
@@ -55,6 +56,6 @@ export async function waitForOk(url: string, timeoutMs: number, failed: () => st
     const reason = failed();
     if (reason !== undefined) throw new Error(reason);
     if (Date.now() > deadline) throw new Error(`${url} did not answer 200 within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }

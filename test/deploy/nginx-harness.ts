@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { CorsOrigins } from '../../src/config';
 import { sharedNginxDir, writeNginxConfig } from '../../src/fleet/nginx-config';
-import { findNginx, startNginx, tail, testNginxConfig, type NginxProcess } from '../../src/fleet/nginx';
-import { freePort, waitForOk } from '../../src/fleet/process';
+import { findNginx, startNginx, testNginxConfig, type NginxProcess } from '../../src/fleet/nginx';
+import { freePort } from '../../src/fleet/process';
 import { requireTool } from '../support/binaries';
 
 /** A stand-in instance whose answers a test controls, counting what reaches it. */
@@ -72,12 +72,9 @@ export async function startBalancer(
     corsAllowOrigins: opts.corsAllowOrigins ?? '*',
   });
   await testNginxConfig(bin, dir, conf);
-  const errorLog = path.join(dir, 'logs', 'error.log');
-  const nginx: NginxProcess = startNginx({ bin, prefix: dir, conf, errorLog });
-  let exited = false;
-  void nginx.exited.then(() => (exited = true));
+  const nginx: NginxProcess = startNginx({ bin, prefix: dir, conf, errorLog: path.join(dir, 'logs', 'error.log') });
   const url = `http://127.0.0.1:${port}`;
-  await waitForOk(`${url}/healthz`, 10_000, () => (exited ? `nginx exited: ${tail(errorLog)}` : undefined));
+  await nginx.ready(`${url}/healthz`, 10_000);
   return {
     url,
     statusUrl: `http://127.0.0.1:${statusPort}/stub_status`,

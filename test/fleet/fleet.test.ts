@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describeDatabase } from '../../src/fleet/database';
 import { killGroup } from '../../src/fleet/process';
 import { requireNginx } from '../deploy/nginx-harness';
@@ -81,12 +82,12 @@ describe('fleet: npm run fleet (real nginx in front of real instances)', functio
     // 32 connections: about 16 requests are in flight on the victim when it dies; without
     // retries on the next instance they alone would be more than 0.1 % of the run.
     const load = startLoad({ url: fleet.url(), path: fleetPath(PRODUCTS), concurrency: 32, requestTimeoutMs: 15_000 });
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
     const beforeKill = load.snapshot().total;
     const logFrom = fs.statSync(accessLog).size;
     // The whole instance at once, primary and workers, as a crash or the OOM killer would.
     killGroup(victim.pid, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 2000));
+    await sleep(2000);
     const result = await load.stop();
     console.log(`      killed instance ${victim.index} after ${beforeKill} requests: ${JSON.stringify(result)}`);
     expect(result.total - beforeKill, 'requests after the kill').to.be.greaterThan(100);
@@ -109,7 +110,7 @@ describe('fleet: npm run fleet (real nginx in front of real instances)', functio
     const load = startLoad({ url: fleet.url(), path: fleetPath(PRODUCTS), concurrency: 4 });
     const deadline = Date.now() + 20_000;
     while ((servedBy(accessLog, from).get(victim.port) ?? 0) < 50 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
     const result = await load.stop();
     expect(servedBy(accessLog, from).get(victim.port) ?? 0, 'requests served by the restarted instance').to.be.at.least(50);

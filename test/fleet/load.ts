@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** What a bounded load run saw. */
 export interface LoadResult {
@@ -96,6 +97,6 @@ export function startLoad(opts: LoadOptions): Load {
 /** Runs the load for `ms` milliseconds. */
 export async function loadFor(ms: number, opts: LoadOptions): Promise<LoadResult> {
   const load = startLoad(opts);
-  await new Promise((r) => setTimeout(r, ms));
+  await sleep(ms);
   return load.stop();
 }

@@ -1,55 +1,46 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { childPids, freePort, waitForOk } from '../../src/fleet/process';
+import type { ChildProcess } from 'node:child_process';
+import { childEnv } from '../../src/config';
+import { startService, type ExitStatus } from '../../src/fleet/service-process';
 
-const SERVER = path.resolve(__dirname, '../../dist/src/server.js');
+// Time the service gets to drain on stop() before SIGKILL, in ms.
+const STOP_GRACE_MS = 12_000;
+// Time it gets to answer /healthz after the start, in ms.
+const READY_TIMEOUT_MS = 20_000;
 
 export interface ServerProcess {
   child: ChildProcess;
   url: string;
   port: number;
+  /** Its stdout and stderr so far. */
   output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exited: Promise<ExitStatus>;
   /** PIDs of the primary's live worker processes. */
   workerPids: () => number[];
   stop(): Promise<void>;
 }
 
-/** Runs the built service (`npm run build` first) as a real process tree on free ports. */
+/**
+ * Runs the built service (`npm run build` first) as a real process tree on free ports (or
+ * the PORT and METRICS_PORT of `env`), with PATH, LOG_LEVEL info and `env` only, its output
+ * captured; resolves once /healthz answers.
+ */
 export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [SERVER], {
-    env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', METRICS_PORT: String(await freePort()), LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { PORT, METRICS_PORT, ...rest } = env;
+  const service = await startService({
+    env: { PATH: childEnv({}).PATH ?? '', LOG_LEVEL: 'info', ...rest },
+    ...(PORT !== undefined && { port: Number(PORT) }),
+    ...(METRICS_PORT !== undefined && { metricsPort: Number(METRICS_PORT) }),
+    probePath: '/healthz',
+    readyTimeoutMs: READY_TIMEOUT_MS,
+    stopGraceMs: STOP_GRACE_MS,
   });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const url = `http://127.0.0.1:${port}`;
-  const server: ServerProcess = {
-    child,
-    url,
-    port,
-    output: () => out,
-    exited,
-    workerPids: () => childPids(child.pid!),
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 12_000);
-        await exited;
-        clearTimeout(timer);
-      }
-    },
+  return {
+    child: service.child,
+    url: service.url,
+    port: service.port,
+    output: service.output,
+    exited: service.exited,
+    workerPids: service.workerPids,
+    stop: async () => void (await service.stop(STOP_GRACE_MS)),
   };
-  try {
-    await waitForOk(`${url}/healthz`, 20_000, () => (child.exitCode !== null ? `server exited early (${child.exitCode})` : undefined));
-  } catch (err) {
-    await server.stop();
-    throw new Error(`${(err as Error).message}:\n${out}`);
-  }
-  return server;
 }

@@ -1,0 +1,49 @@
+import { expect } from 'chai';
+import { UsageError } from '../../src/cli/options';
+import type { BenchFile } from '../../loadtest/bench/context';
+import { parseBenchArgs, SCENARIOS } from '../../loadtest/bench/main';
+
+const DEFAULTS: BenchFile['bench'] = {
+  connections: 64,
+  threads: 1,
+  durationSeconds: 8,
+  rounds: 3,
+  pathsPerList: 200_000,
+  hotCacheBytes: 2 ** 28,
+  churnSeconds: 30,
+  targets: {},
+};
+
+describe('bench command line (unit)', () => {
+  it('when no option is given, then the defaults of scenarios.json and every scenario, in table order', () => {
+    expect(parseBenchArgs([], DEFAULTS)).to.deep.equal({
+      opt: { duration: 8, churn: 30, rounds: 3, connections: 64, threads: 1, paths: 200_000 },
+      scenarios: ['hot', 'cold', 'memory', 'listing', 'overload'],
+    });
+    expect(SCENARIOS.map(([name]) => name)).to.deep.equal(['hot', 'cold', 'memory', 'listing', 'overload']);
+  });
+
+  it('when every option is given, then each is taken, and scenarios run in table order whatever the order asked', () => {
+    const argv = ['--duration', '1', '--churn=2', '--rounds', '4', '--connections', '5', '--threads', '2', '--paths', '300', '--scenarios', 'overload,hot', '--json', 'out.json'];
+    expect(parseBenchArgs(argv, DEFAULTS)).to.deep.equal({
+      opt: { duration: 1, churn: 2, rounds: 4, connections: 5, threads: 2, paths: 300 },
+      scenarios: ['hot', 'overload'],
+      json: 'out.json',
+    });
+  });
+
+  for (const name of ['duration', 'churn', 'rounds', 'connections', 'threads', 'paths']) {
+    it(`when --${name} is not a positive integer in range, then a usage error names it`, () => {
+      for (const raw of ['0', 'x', '1.5', '99999999']) {
+        expect(() => parseBenchArgs([`--${name}`, raw], DEFAULTS), raw).to.throw(UsageError, new RegExp(`^--${name} must be an integer from 1 to \\d+ \\(got "${raw.replace('.', '\\.')}"\\)$`));
+      }
+    });
+  }
+
+  it('when a scenario is unknown, an option is unknown or lacks its value, then a usage error', () => {
+    expect(() => parseBenchArgs(['--scenarios', 'hot,warm,tepid'], DEFAULTS)).to.throw(UsageError, 'unknown scenarios warm, tepid');
+    expect(() => parseBenchArgs(['--bogus'], DEFAULTS)).to.throw(UsageError, /--bogus/);
+    expect(() => parseBenchArgs(['--duration'], DEFAULTS)).to.throw(UsageError, /--duration/);
+    expect(() => parseBenchArgs(['extra'], DEFAULTS)).to.throw(UsageError, /extra/);
+  });
+});
