@@ -12,7 +12,7 @@ import { openDatabase } from '../src/postgres/open-database';
 import { formatBytes, formatCount } from './etl/progress';
 import { createProgress } from './etl/progress';
 import { formatReconciliation } from './etl/reconcile';
-import { DEFAULT_JOBS, reloadCatalog } from './etl/reload';
+import { DEFAULT_JOBS, reloadCatalog } from './etl/reload-catalog';
 import { FILES } from './etl/files';
 
 const dirBytes = (dir: string): number => FILES.reduce((sum, f) => sum + fs.statSync(path.join(dir, f.file)).size, 0);

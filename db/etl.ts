@@ -8,7 +8,7 @@ import { EtlError } from './etl/errors';
 import { preflight } from './etl/preflight';
 import { createProgress, formatDuration } from './etl/progress';
 import { formatReconciliation } from './etl/reconcile';
-import { DEFAULT_JOBS, DEFAULT_MAX_REJECT_RATIO, reloadCatalog } from './etl/reload';
+import { DEFAULT_JOBS, DEFAULT_MAX_REJECT_RATIO, reloadCatalog } from './etl/reload-catalog';
 
 const USAGE = `usage: npm run etl -- --dir DIR [--campus CODE] [--rejects FILE] [--jobs N] [--max-reject-ratio R] [--summary-json FILE]
   --dir               folder holding product.csv, features.csv, styles.csv, photos.csv, skus.csv, related.csv
