@@ -9,7 +9,7 @@ import { loadConfig } from '../src/config';
 import { listenForCatalogChanges } from '../src/postgres/listener';
 import { bareCopy } from './etl/bare-copy';
 import { openDatabase } from '../src/postgres/open-database';
-import { formatBytes, formatCount } from './etl/progress';
+import { formatBytes, formatCount } from './etl/format';
 import { createProgress } from './etl/progress';
 import { formatReconciliation } from './etl/reconcile';
 import { DEFAULT_JOBS, reloadCatalog } from './etl/reload-catalog';

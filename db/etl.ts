@@ -6,7 +6,8 @@ import { openDatabase } from '../src/postgres/open-database';
 import { checkCampus, DEFAULT_CAMPUS } from './etl/campus';
 import { EtlError } from './etl/errors';
 import { preflight } from './etl/preflight';
-import { createProgress, formatDuration } from './etl/progress';
+import { formatDuration } from './etl/format';
+import { createProgress } from './etl/progress';
 import { formatReconciliation } from './etl/reconcile';
 import { DEFAULT_JOBS, DEFAULT_MAX_REJECT_RATIO, reloadCatalog } from './etl/reload-catalog';
 

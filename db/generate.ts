@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateCatalog } from './generate/catalog';
-import { formatBytes, formatCount, formatDuration } from './etl/progress';
+import { formatBytes, formatCount, formatDuration } from './etl/format';
 
 const USAGE = `usage: npm run data:generate -- [--out DIR] [--products N] [--seed S] [--defect-rate R]
   --out          output folder (default .data/csv)

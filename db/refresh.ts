@@ -3,7 +3,7 @@ import { loadConfig } from '../src/config';
 import { catalogVersion, notifyCatalogChanged, refreshDocuments } from '../src/postgres/live-catalog';
 import { CATALOG_SCHEMA } from '../src/postgres/migrate';
 import { openDatabase } from '../src/postgres/open-database';
-import { formatDuration } from './etl/progress';
+import { formatDuration } from './etl/format';
 import { ADVISORY_LOCKS } from '../src/postgres/locks';
 
 /**
