@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import pino from 'pino';
+import { intOption, UsageError } from '../src/cli/options';
 import { loadConfig } from '../src/config';
 import { listenForCatalogChanges } from '../src/postgres/listener';
 import { bareCopy } from './etl/bare-copy';
@@ -75,12 +76,10 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) return void process.stdout.write(`${USAGE}\n`);
-  const products = Number(values.products ?? 1_000_011);
-  const seed = Number(values.seed ?? 1);
-  const jobs = Number(values.jobs ?? DEFAULT_JOBS);
-  if (!Number.isInteger(products) || products < 1 || !Number.isInteger(seed) || !Number.isInteger(jobs) || jobs < 1) {
-    throw new Error(`bad arguments\n${USAGE}`);
-  }
+  // The generator's and the ETL's own ranges: a value they would refuse is refused here, before any work.
+  const products = intOption('products', values.products, 1_000_011, 1, 50_000_000);
+  const seed = intOption('seed', values.seed, 1, 0, 2 ** 32 - 1);
+  const jobs = intOption('jobs', values.jobs, DEFAULT_JOBS, 1, 16);
   const dir = path.resolve(values.dir ?? path.join('.data', 'bench', 'csv'));
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-bench-'));
   const config = loadConfig();
@@ -174,7 +173,12 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench:etl failed: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err);
+    // A bad command line is answered with the usage, as `--help` would show it.
+    const usage = err instanceof UsageError ? `\n${USAGE}` : '';
+    process.stderr.write(`bench:etl failed: ${message}${usage}\n`);
+    process.exit(1);
+  });
+}
