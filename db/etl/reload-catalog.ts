@@ -1,7 +1,6 @@
 import path from 'node:path';
 import pg from 'pg';
 import { migrate } from '../../src/postgres/migrate';
-import { recordEtlSummary } from '../../src/metrics/catalog-metrics';
 import { checkCampus, DEFAULT_CAMPUS } from './campus';
 import { EtlError } from './errors';
 import { FILES, PARENT_FILE, type ParentName } from './files';
@@ -13,6 +12,7 @@ import type { Progress } from './progress';
 import type { FileCounts } from './reconcile';
 import { openRejectsWriter } from './rejects';
 import { dropSchema, foreignKeyTasks, indexTasks, NEXT_SCHEMA, prepareSchema } from './schema';
+import { recordEtlSummary } from './summary';
 import { dropOldCatalog, swapCatalog } from './swap';
 import { runTasks, type Task } from './tasks';
 import { viewTasks } from './views';
