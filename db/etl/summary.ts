@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import { escapeIdentifier, type ClientBase } from 'pg';
 import { ETL_SUMMARY_TABLE_NAME, type EtlFileRows } from '../../src/metrics/catalog-metrics';
 
 /**
@@ -7,10 +7,9 @@ import { ETL_SUMMARY_TABLE_NAME, type EtlFileRows } from '../../src/metrics/cata
  * schema is the live catalog. Run it in the load's transaction, before the swap. `files`
  * may carry more fields (e.g. `read`).
  */
-export async function recordEtlSummary(client: pg.ClientBase, schema: string, files: readonly EtlFileRows[]): Promise<void> {
-  // A schema name cannot be a query parameter: accept only plain identifiers.
-  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`not a plain schema name: ${schema}`);
-  const table = `${schema}.${ETL_SUMMARY_TABLE_NAME}`;
+export async function recordEtlSummary(client: ClientBase, schema: string, files: readonly EtlFileRows[]): Promise<void> {
+  // Identifiers cannot be query parameters: quoted, any name is one name and never SQL.
+  const table = `${escapeIdentifier(schema)}.${escapeIdentifier(ETL_SUMMARY_TABLE_NAME)}`;
   await client.query(
     `CREATE TABLE IF NOT EXISTS ${table} (file text PRIMARY KEY, rows_loaded bigint NOT NULL, rows_rejected bigint NOT NULL, rows_dropped bigint NOT NULL)`,
   );

@@ -156,9 +156,8 @@ async function ensureDatabase(url: string, database: string): Promise<void> {
   await admin.connect();
   try {
     const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    // Identifiers cannot be parameters; the name is checked to be a plain identifier.
-    if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new Error(`invalid database name ${database}`);
-    if (rowCount === 0) await admin.query(`CREATE DATABASE ${database}`);
+    // Identifiers cannot be parameters: quoted, the name is exactly the datname looked up above.
+    if (rowCount === 0) await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`);
   } finally {
     await admin.end();
   }
