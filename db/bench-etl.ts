@@ -10,6 +10,7 @@ import { loadConfig } from '../src/config';
 import { listenForCatalogChanges } from '../src/postgres/listener';
 import { bareCopy } from './etl/bare-copy';
 import { openDatabase } from '../src/postgres/open-database';
+import { withDatabase } from '../src/postgres/urls';
 import { formatBytes, formatCount } from './etl/format';
 import { createProgress } from './etl/progress';
 import { formatReconciliation } from './etl/reconcile';
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const server = await openDatabase(config, 'postgres');
   const scratch = `atelier_bench_${process.pid}`;
-  const url = server.url.replace(/\/[^/?]*(\?|$)/, `/${scratch}$1`);
+  const url = withDatabase(server.url, scratch);
   const admin = new pg.Client({ connectionString: server.url });
   await admin.connect();
   const rows: Row[] = [];
