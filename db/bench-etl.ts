@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import pino from 'pino';
@@ -116,7 +117,8 @@ async function main(): Promise<void> {
       log: pino({ level: 'silent' }),
       onChange: () => void (noticeAt ||= Date.now()),
     });
-    await new Promise((r) => setTimeout(r, 500));
+    // 500 ms for the listener to connect and LISTEN before the load can notify.
+    await sleep(500);
     process.stderr.write('bench: ETL\n');
     const rssBefore = process.memoryUsage().rss;
     const progress = createProgress({
@@ -137,7 +139,8 @@ async function main(): Promise<void> {
     // Peak of this process so far: the generator ran in its own process, so this is the loader's.
     const peakRss = process.resourceUsage().maxRSS * 1024;
     progress.stop();
-    await new Promise((r) => setTimeout(r, 500));
+    // 500 ms for the swap's notification to reach the listener before it is closed.
+    await sleep(500);
     await listener.close();
     process.stdout.write(`${formatReconciliation(s.files)}\n`);
     const read = s.files.reduce((n, f) => n + f.read, 0);
