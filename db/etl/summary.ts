@@ -7,7 +7,11 @@ import { ETL_SUMMARY_TABLE_NAME, type EtlFileRows } from '../../src/metrics/cata
  * schema is the live catalog. Run it in the load's transaction, before the swap. `files`
  * may carry more fields (e.g. `read`).
  */
-export async function recordEtlSummary(client: ClientBase, schema: string, files: readonly EtlFileRows[]): Promise<void> {
+export async function recordEtlSummary(
+  client: ClientBase,
+  schema: string,
+  files: readonly EtlFileRows[],
+): Promise<void> {
   // Identifiers cannot be query parameters: quoted, any name is one name and never SQL.
   const table = `${escapeIdentifier(schema)}.${escapeIdentifier(ETL_SUMMARY_TABLE_NAME)}`;
   await client.query(

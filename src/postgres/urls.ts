@@ -16,7 +16,9 @@ const URL_PARTS = /^([a-z][a-z0-9+.-]*:\/\/[^/?#]*)(\/[^?#]*)?([?#].*)?$/i;
 export function withDatabase(url: string, name: string): string {
   const parts = URL_PARTS.exec(url);
   // The URL may hold a password: never repeat it in the message.
-  if (parts === null) throw new Error('not a connection URL of the form scheme://[user[:password]@][host][:port][/database][?options]');
-  if (name === '' || /[/?#%]/.test(name)) throw new Error(`not a database name that a URL can carry: ${JSON.stringify(name)}`);
+  if (parts === null)
+    throw new Error('not a connection URL of the form scheme://[user[:password]@][host][:port][/database][?options]');
+  if (name === '' || /[/?#%]/.test(name))
+    throw new Error(`not a database name that a URL can carry: ${JSON.stringify(name)}`);
   return `${parts[1]}/${encodeURI(name)}${parts[3] ?? ''}`;
 }

@@ -5,7 +5,10 @@ import { withDatabase } from '../../src/postgres/urls';
 describe('connection URLs (unit)', () => {
   for (const [url, expected] of [
     ['postgres://u:p@127.0.0.1:5432/atelier', 'postgres://u:p@127.0.0.1:5432/other'],
-    ['postgres://u:p@db.example:5432/atelier?sslmode=require&application_name=x', 'postgres://u:p@db.example:5432/other?sslmode=require&application_name=x'],
+    [
+      'postgres://u:p@db.example:5432/atelier?sslmode=require&application_name=x',
+      'postgres://u:p@db.example:5432/other?sslmode=require&application_name=x',
+    ],
     ['postgres://u:p@/atelier?host=/run/postgresql', 'postgres://u:p@/other?host=/run/postgresql'],
     ['postgresql:///atelier?host=%2Fvar%2Frun%2Fpostgresql', 'postgresql:///other?host=%2Fvar%2Frun%2Fpostgresql'],
     ['postgres://u@localhost:5432', 'postgres://u@localhost:5432/other'],
