@@ -26,13 +26,13 @@ describe('connection URLs (unit)', () => {
     expect(config).to.include({ host: '/run/postgresql', user: 'u', password: 'p', database: 'postgres' });
   });
 
-  for (const name of ['atelier_t123_4', 'Mixed Case', 'café', 'a+b=c&d']) {
+  for (const name of ['atelier_t123_4', 'Mixed Case', 'café', 'a+b=c&d', '100%', '%41']) {
     it(`when the name is ${JSON.stringify(name)}, then pg reads exactly that name back`, () => {
       expect(parse(withDatabase('postgres://u:p@h:1/x?sslmode=disable', name)).database).to.equal(name);
     });
   }
 
-  for (const name of ['', 'a/b', 'a?b', 'a#b', '100%']) {
+  for (const name of ['', 'a/b', 'a?b', 'a#b']) {
     it(`when the name is ${JSON.stringify(name)}, then it is refused (a URL cannot carry it to pg)`, () => {
       expect(() => withDatabase('postgres://u:p@h:1/x', name)).to.throw(/not a database name that a URL can carry/);
     });
