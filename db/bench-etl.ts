@@ -2,17 +2,20 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import pino from 'pino';
+import { intOption, UsageError } from '../src/cli/options';
 import { loadConfig } from '../src/config';
 import { listenForCatalogChanges } from '../src/postgres/listener';
 import { bareCopy } from './etl/bare-copy';
 import { openDatabase } from '../src/postgres/open-database';
-import { formatBytes, formatCount } from './etl/progress';
+import { withDatabase } from '../src/postgres/urls';
+import { formatBytes, formatCount } from './etl/format';
 import { createProgress } from './etl/progress';
 import { formatReconciliation } from './etl/reconcile';
-import { DEFAULT_JOBS, reloadCatalog } from './etl/reload';
+import { DEFAULT_JOBS, reloadCatalog } from './etl/reload-catalog';
 import { FILES } from './etl/files';
 
 const dirBytes = (dir: string): number => FILES.reduce((sum, f) => sum + fs.statSync(path.join(dir, f.file)).size, 0);
@@ -75,18 +78,16 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) return void process.stdout.write(`${USAGE}\n`);
-  const products = Number(values.products ?? 1_000_011);
-  const seed = Number(values.seed ?? 1);
-  const jobs = Number(values.jobs ?? DEFAULT_JOBS);
-  if (!Number.isInteger(products) || products < 1 || !Number.isInteger(seed) || !Number.isInteger(jobs) || jobs < 1) {
-    throw new Error(`bad arguments\n${USAGE}`);
-  }
+  // The generator's and the ETL's own ranges: a value they would refuse is refused here, before any work.
+  const products = intOption('products', values.products, 1_000_011, 1, 50_000_000);
+  const seed = intOption('seed', values.seed, 1, 0, 2 ** 32 - 1);
+  const jobs = intOption('jobs', values.jobs, DEFAULT_JOBS, 1, 16);
   const dir = path.resolve(values.dir ?? path.join('.data', 'bench', 'csv'));
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-bench-'));
   const config = loadConfig();
   const server = await openDatabase(config, 'postgres');
   const scratch = `atelier_bench_${process.pid}`;
-  const url = server.url.replace(/\/[^/?]*(\?|$)/, `/${scratch}$1`);
+  const url = withDatabase(server.url, scratch);
   const admin = new pg.Client({ connectionString: server.url });
   await admin.connect();
   const rows: Row[] = [];
@@ -116,7 +117,8 @@ async function main(): Promise<void> {
       log: pino({ level: 'silent' }),
       onChange: () => void (noticeAt ||= Date.now()),
     });
-    await new Promise((r) => setTimeout(r, 500));
+    // 500 ms for the listener to connect and LISTEN before the load can notify.
+    await sleep(500);
     process.stderr.write('bench: ETL\n');
     const rssBefore = process.memoryUsage().rss;
     const progress = createProgress({
@@ -137,7 +139,8 @@ async function main(): Promise<void> {
     // Peak of this process so far: the generator ran in its own process, so this is the loader's.
     const peakRss = process.resourceUsage().maxRSS * 1024;
     progress.stop();
-    await new Promise((r) => setTimeout(r, 500));
+    // 500 ms for the swap's notification to reach the listener before it is closed.
+    await sleep(500);
     await listener.close();
     process.stdout.write(`${formatReconciliation(s.files)}\n`);
     const read = s.files.reduce((n, f) => n + f.read, 0);
@@ -174,7 +177,12 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench:etl failed: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err);
+    // A bad command line is answered with the usage, as `--help` would show it.
+    const usage = err instanceof UsageError ? `\n${USAGE}` : '';
+    process.stderr.write(`bench:etl failed: ${message}${usage}\n`);
+    process.exit(1);
+  });
+}

@@ -1,14 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { intOption, numberOption, UsageError } from '../src/cli/options';
 import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/postgres/open-database';
 import { checkCampus, DEFAULT_CAMPUS } from './etl/campus';
-import { EtlError } from './etl/errors';
 import { preflight } from './etl/preflight';
-import { createProgress, formatDuration } from './etl/progress';
+import { formatDuration } from './etl/format';
+import { createProgress } from './etl/progress';
 import { formatReconciliation } from './etl/reconcile';
-import { DEFAULT_JOBS, DEFAULT_MAX_REJECT_RATIO, reloadCatalog } from './etl/reload';
+import { DEFAULT_JOBS, DEFAULT_MAX_REJECT_RATIO, reloadCatalog } from './etl/reload-catalog';
 
 const USAGE = `usage: npm run etl -- --dir DIR [--campus CODE] [--rejects FILE] [--jobs N] [--max-reject-ratio R] [--summary-json FILE]
   --dir               folder holding product.csv, features.csv, styles.csv, photos.csv, skus.csv, related.csv
@@ -19,17 +20,12 @@ const USAGE = `usage: npm run etl -- --dir DIR [--campus CODE] [--rejects FILE] 
   --max-reject-ratio  refuse the load when a file rejects more than this share of its records (default ${DEFAULT_MAX_REJECT_RATIO})
   --summary-json      also write counts, timings and peak memory as JSON to this file`;
 
-function numberArg(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined) return fallback;
-  const v = Number(raw);
-  if (!Number.isFinite(v) || v < min || v > max) throw new EtlError(`--${name} must be a number from ${min} to ${max}`);
-  return v;
-}
-
-let reachedDatabase = false;
-
-/** `npm run etl -- --dir D`: loads the CSV export into a new catalog and swaps it in. */
-async function main(): Promise<void> {
+/**
+ * `npm run etl -- --dir D`: loads the CSV export into a new catalog and swaps it in.
+ * Calls `reachingDatabase` once the command line is checked and the load itself begins,
+ * so a failure can say whether the live catalog was at stake.
+ */
+async function run(reachingDatabase: () => void): Promise<void> {
   const { values } = parseArgs({
     options: {
       dir: { type: 'string' },
@@ -45,10 +41,10 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  if (values.dir === undefined) throw new EtlError(`--dir is required\n${USAGE}`);
+  if (values.dir === undefined) throw new UsageError(`--dir is required\n${USAGE}`);
   const campus = checkCampus(values.campus ?? DEFAULT_CAMPUS);
-  const jobs = numberArg('jobs', values.jobs, DEFAULT_JOBS, 1, 16);
-  const maxRejectRatio = numberArg('max-reject-ratio', values['max-reject-ratio'], DEFAULT_MAX_REJECT_RATIO, 0, 1);
+  const jobs = intOption('jobs', values.jobs, DEFAULT_JOBS, 1, 16);
+  const maxRejectRatio = numberOption('max-reject-ratio', values['max-reject-ratio'], DEFAULT_MAX_REJECT_RATIO, 0, 1);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const rejectsPath = path.resolve(values.rejects ?? path.join('.data', 'rejects', `etl-${stamp}.csv`));
   if (values.rejects === undefined) process.stderr.write(`rejects will be written to ${rejectsPath}\n`);
@@ -64,7 +60,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  reachedDatabase = true;
+  reachingDatabase();
   const sizes = preflight(values.dir);
   const db = await openDatabase(config);
   const progress = createProgress({
@@ -102,12 +98,18 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    const message = err instanceof Error ? err.message : String(err);
-    const unchanged = reachedDatabase ? '\nThe live catalog is unchanged.' : '';
-    process.stderr.write(`\netl failed: ${message}${unchanged}\n`);
-    process.exit(1);
-  },
-);
+function main(): void {
+  // Set once the load has begun: only then can a failure have touched (and spared) the live catalog.
+  let reachedDatabase = false;
+  run(() => (reachedDatabase = true)).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err);
+      const unchanged = reachedDatabase ? '\nThe live catalog is unchanged.' : '';
+      process.stderr.write(`\netl failed: ${message}${unchanged}\n`);
+      process.exit(1);
+    },
+  );
+}
+
+if (require.main === module) main();

@@ -1,21 +1,14 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { intOption, numberOption } from '../src/cli/options';
 import { generateCatalog } from './generate/catalog';
-import { formatBytes, formatCount, formatDuration } from './etl/progress';
+import { formatBytes, formatCount, formatDuration } from './etl/format';
 
 const USAGE = `usage: npm run data:generate -- [--out DIR] [--products N] [--seed S] [--defect-rate R]
   --out          output folder (default .data/csv)
   --products     number of products (default 1000011, the full export)
   --seed         PRNG seed: the same seed writes the same bytes (default 1)
   --defect-rate  rate of each defect kind per eligible row (default 0.0005)`;
-
-function intArg(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new Error(`--${name} must be an integer from ${min} to ${max}`);
-  }
-  return Number(raw);
-}
 
 /** `npm run data:generate`: writes a synthetic Atelier CSV export. */
 async function main(): Promise<void> {
@@ -30,10 +23,9 @@ async function main(): Promise<void> {
   });
   if (values.help) return void process.stdout.write(`${USAGE}\n`);
   const out = path.resolve(values.out ?? path.join('.data', 'csv'));
-  const products = intArg('products', values.products, 1_000_011, 1, 50_000_000);
-  const seed = intArg('seed', values.seed, 1, 0, 2 ** 32 - 1);
-  const defectRate = values['defect-rate'] === undefined ? 0.0005 : Number(values['defect-rate']);
-  if (!(defectRate >= 0 && defectRate <= 0.05)) throw new Error('--defect-rate must be a number from 0 to 0.05');
+  const products = intOption('products', values.products, 1_000_011, 1, 50_000_000);
+  const seed = intOption('seed', values.seed, 1, 0, 2 ** 32 - 1);
+  const defectRate = numberOption('defect-rate', values['defect-rate'], 0.0005, 0, 0.05);
 
   const started = Date.now();
   let lastReport = started;
@@ -65,7 +57,9 @@ async function main(): Promise<void> {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`data:generate failed: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`data:generate failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

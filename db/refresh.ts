@@ -3,7 +3,7 @@ import { loadConfig } from '../src/config';
 import { catalogVersion, notifyCatalogChanged, refreshDocuments } from '../src/postgres/live-catalog';
 import { CATALOG_SCHEMA } from '../src/postgres/migrate';
 import { openDatabase } from '../src/postgres/open-database';
-import { formatDuration } from './etl/progress';
+import { formatDuration } from './etl/format';
 import { ADVISORY_LOCKS } from '../src/postgres/locks';
 
 /**
@@ -48,7 +48,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`db:refresh failed: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`db:refresh failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

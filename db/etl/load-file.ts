@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
-import type pg from 'pg';
+import { escapeIdentifier, type ClientBase } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { CopyTextEncoder } from './copy-text';
 import { createCsvParser, UNQUOTED, type CsvRecord } from './csv-parser';
@@ -16,7 +16,7 @@ import { createValidator, LOADED, REJECTED, type FileIds } from './validate';
 
 export interface LoadFileOptions {
   /** A connection of its own: the file is loaded in one transaction on it. */
-  client: pg.ClientBase;
+  client: ClientBase;
   /** Schema of the catalog being built (its tables are empty and without indexes). */
   schema: string;
   dir: string;
@@ -33,11 +33,6 @@ const READ_CHUNK_BYTES = 1 << 20;
 export const MAX_RECORD_BYTES = 1 << 20;
 const MAX_FIELDS = 64;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
-
-const quoteIdent = (name: string): string => {
-  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`invalid identifier ${name}`);
-  return name;
-};
 
 /** The header's fields as written, or undefined when they were not plain unquoted names. */
 function headerText(rec: CsvRecord): string | undefined {
@@ -57,8 +52,9 @@ function headerText(rec: CsvRecord): string | undefined {
  */
 export async function loadFile(opts: LoadFileOptions): Promise<FileCounts> {
   const { client, spec } = opts;
-  const table = `${quoteIdent(opts.schema)}.${quoteIdent(spec.table)}`;
-  const columns = spec.columns.map((c) => quoteIdent(c.column)).join(', ');
+  // Identifiers cannot be query parameters: quoted, each name is one name, never SQL.
+  const table = `${escapeIdentifier(opts.schema)}.${escapeIdentifier(spec.table)}`;
+  const columns = spec.columns.map((c) => escapeIdentifier(c.column)).join(', ');
   const counts = emptyCounts(spec.file);
   const file = path.join(opts.dir, spec.file);
   const expectedHeader = headerOf(spec);

@@ -1,3 +1,5 @@
+import { formatBytes, formatCount, formatDuration } from './format';
+
 /**
  * Load progress on stderr: a redrawn bar on a terminal, a plain line every few seconds
  * otherwise (logs, CI). Rates are averages since the load started: steadier than a window.
@@ -24,22 +26,6 @@ export interface ProgressOptions {
   intervalMs?: number;
   now?: () => number;
 }
-
-export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
-}
-
-export function formatBytes(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
-  return `${(n / 1e3).toFixed(0)} kB`;
-}
-
-export const formatCount = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 export function createProgress(opts: ProgressOptions): Progress {
   const now = opts.now ?? Date.now;

@@ -1,4 +1,4 @@
-import { formatCount } from './progress';
+import { formatCount } from './format';
 
 /** What happened to the records of one file. */
 export interface FileCounts {

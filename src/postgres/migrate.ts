@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type pg from 'pg';
+import { escapeIdentifier, type ClientBase } from 'pg';
 import { dbDir } from '../project-paths';
 import { ADVISORY_LOCKS } from './locks';
 
@@ -19,17 +19,12 @@ export function migrationFiles(): string[] {
     .sort();
 }
 
-function quoteIdent(name: string): string {
-  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`invalid schema name ${name}`);
-  return `"${name}"`;
-}
-
 /**
  * Applies the numbered migrations of db/migrations that `schema` has not had yet, each in
  * its own transaction with search_path set to that schema. Idempotent; safe to run from
  * several instances at once (an advisory lock serialises them).
  */
-export async function migrate(client: pg.ClientBase, schema: string = CATALOG_SCHEMA): Promise<MigrationResult> {
+export async function migrate(client: ClientBase, schema: string = CATALOG_SCHEMA): Promise<MigrationResult> {
   const applied: string[] = [];
   await client.query('SELECT pg_advisory_lock($1)', [ADVISORY_LOCKS.migration]);
   try {
@@ -45,8 +40,9 @@ export async function migrate(client: pg.ClientBase, schema: string = CATALOG_SC
       const sql = fs.readFileSync(path.join(dbDir(), 'migrations', file), 'utf8');
       await client.query('BEGIN');
       try {
-        await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-        await client.query(`SET LOCAL search_path TO ${quoteIdent(schema)}`);
+        // Identifiers cannot be query parameters: quoted, the schema name is one name, never SQL.
+        await client.query(`CREATE SCHEMA IF NOT EXISTS ${escapeIdentifier(schema)}`);
+        await client.query(`SET LOCAL search_path TO ${escapeIdentifier(schema)}`);
         await client.query(sql);
         await client.query('INSERT INTO public.schema_migrations (schema_name, name) VALUES ($1, $2)', [schema, file]);
         await client.query('COMMIT');

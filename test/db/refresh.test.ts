@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import pg from 'pg';
-import { reloadCatalog } from '../../db/etl/reload';
+import { reloadCatalog } from '../../db/etl/reload-catalog';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { eventually } from '../support/wait';
 import { startCatalogService, type CatalogService } from './support/catalog-service';

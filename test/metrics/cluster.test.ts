@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import pg from 'pg';
-import { recordEtlSummary } from '../../src/metrics/catalog-metrics';
+import { recordEtlSummary } from '../../db/etl/summary';
 import { FIXTURE } from '../support/fixture';
 import { loadCatalog } from '../support/catalog';
 import { createTestDatabase, freePort, type TestDatabase } from '../support/postgres';

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { loadConfig } from '../../src/config';
 import { prepareDatabase } from '../../src/postgres/prepare-database';
+import { withDatabase } from '../../src/postgres/urls';
 import { createTestDatabase, queryRows, type TestDatabase } from '../support/postgres';
 import { memoryLogger } from '../support/silent-logger';
 
@@ -16,7 +17,7 @@ describe('database preparation at start (real PostgreSQL)', () => {
   });
   after(async () => {
     await db?.drop();
-    await queryRows(db.url.replace(/\/[^/?]*(\?|$)/, '/postgres$1'), `DROP ROLE IF EXISTS ${OWNER}`);
+    await queryRows(withDatabase(db.url, 'postgres'), `DROP ROLE IF EXISTS ${OWNER}`);
   });
 
   it('when the owner may not create roles, then the schema is migrated and workers get the owner URL, with a warning naming the fix', async () => {

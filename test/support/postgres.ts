@@ -4,6 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/postgres/embedded-server';
 import { migrate } from '../../src/postgres/migrate';
+import { withDatabase } from '../../src/postgres/urls';
 import { freePort } from '../../src/fleet/process';
 
 export { freePort };
@@ -66,7 +67,7 @@ export async function createTestDatabase(opts: { migrate?: boolean } = {}): Prom
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
-  const url = adminUrl.replace(/\/[^/?]*(\?|$)/, `/${name}$1`);
+  const url = withDatabase(adminUrl, name);
   if (opts.migrate !== false) {
     const client = new pg.Client({ connectionString: url });
     await client.connect();

@@ -99,6 +99,22 @@ describe('npm run etl (command line)', function () {
     });
   }
 
+  for (const [option, value, expected] of [
+    ['--jobs', '2.5', '--jobs must be an integer from 1 to 16 (got "2.5")'],
+    ['--max-reject-ratio', '2', '--max-reject-ratio must be a number from 0 to 1 (got "2")'],
+  ] as const) {
+    it(`when ${option} is ${value}, then it exits 1 before any work, naming the option, its range and the value`, async () => {
+      const rejects = path.join(tmp, `option${option}.csv`);
+      const run = runEtl(['--dir', FIXTURE_DIR, option, value, '--rejects', rejects], db.url);
+      children.push(run.child);
+      const { code, stderr } = await run.done;
+      expect(code).to.equal(1);
+      expect(stderr).to.include(`etl failed: ${expected}\n`);
+      expect(stderr).to.not.include('live catalog');
+      expect(fs.existsSync(rejects)).to.equal(false);
+    });
+  }
+
   describe('when interrupted in the middle of a load', () => {
     let big: string;
     let previous: Map<string, string | undefined>;

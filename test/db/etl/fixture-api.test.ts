@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { reloadCatalog } from '../../../db/etl/reload';
+import { reloadCatalog } from '../../../db/etl/reload-catalog';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres';
 import { startCatalogService, type CatalogService } from '../support/catalog-service';
 import { FIXTURE_DIR } from './fixture';

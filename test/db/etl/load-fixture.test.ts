@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { reloadCatalog, type ReloadResult } from '../../../db/etl/reload';
+import { reloadCatalog, type ReloadResult } from '../../../db/etl/reload-catalog';
 import { createTestDatabase, queryRows, type TestDatabase } from '../../support/postgres';
 import { EXPECTED_COUNTS, EXPECTED_REJECTS, FIXTURE_DIR, readRejects } from './fixture';
 

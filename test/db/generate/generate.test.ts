@@ -5,7 +5,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import pg from 'pg';
 import { FILES } from '../../../db/etl/files';
-import { reloadCatalog, type ReloadResult } from '../../../db/etl/reload';
+import { reloadCatalog, type ReloadResult } from '../../../db/etl/reload-catalog';
 import { generateCatalog, type GenerateResult } from '../../../db/generate/catalog';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres';
 

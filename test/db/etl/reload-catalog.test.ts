@@ -4,7 +4,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { NOT_FOUND } from '../../../src/catalog/cache';
 import { BadFileError, EtlError } from '../../../db/etl/errors';
-import { reloadCatalog } from '../../../db/etl/reload';
+import { reloadCatalog } from '../../../db/etl/reload-catalog';
 import { createTestDatabase, queryRows, type TestDatabase } from '../../support/postgres';
 import { eventually } from '../../support/wait';
 import { startCatalogService, type CatalogService } from '../support/catalog-service';
