@@ -1,4 +1,4 @@
-import { QUOTED_ESCAPED } from './csv-parser';
+import { QUOTED_ESCAPED } from './csv-record';
 
 /**
  * Encodes rows in PostgreSQL's COPY text format straight from the CSV's bytes into

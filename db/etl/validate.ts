@@ -1,4 +1,4 @@
-import { QUOTED, QUOTED_ESCAPED, UNQUOTED, type CsvRecord } from './csv-parser';
+import { QUOTED, QUOTED_ESCAPED, UNQUOTED, type CsvRecord } from './csv-record';
 import type { CopyTextEncoder } from './copy-text';
 import type { ColumnSpec, FileSpec, ParentName } from './files';
 import type { IdSet } from './id-set';

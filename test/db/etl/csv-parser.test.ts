@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { createCsvParser, QUOTED_ESCAPED, type CsvRecord } from '../../../db/etl/csv-parser';
+import { createCsvParser } from '../../../db/etl/csv-parser';
+import { QUOTED_ESCAPED, type CsvRecord } from '../../../db/etl/csv-record';
 
 interface Parsed {
   line: number;
