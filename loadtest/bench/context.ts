@@ -102,16 +102,9 @@ export function summarise(name: string, runs: Measured[], extra: Partial<Row> = 
   };
 }
 
-export interface ContextSetup {
-  opt: BenchOptions;
-  file: BenchFile;
-  shape: CatalogShape;
-  db: pg.ClientBase;
-  dir: string;
-  workers: number;
+export interface ContextSetup extends Pick<BenchContext, 'opt' | 'file' | 'shape' | 'db' | 'dir' | 'workers' | 'say'> {
   /** Environment of every service (DATABASE_URL, WORKERS, LOG_LEVEL). */
   serviceEnv: Record<string, string>;
-  say(line: string): void;
 }
 
 /** The context, and the stops it collected (to run in reverse order at the end). */

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { findNginx, testNginxConfig } from '../../src/fleet/nginx';
 import { freePort } from '../../src/fleet/process';
-import { request, requireNginx, startBalancer, startUpstream, type Balancer, type Upstream } from './nginx-harness';
+import { nginxPerTest, request, type Balancer } from './nginx-harness';
 
 const SHOP = 'https://shop.example';
 const EXPOSE = 'ETag, X-Request-Id, Retry-After';
@@ -37,24 +37,7 @@ async function ownAnswers(lb: Balancer, origin: string): Promise<Array<[string, 
 
 describe('nginx and CORS (real nginx, stand-in instances)', function () {
   this.timeout(60_000);
-  const cleanup: Array<() => Promise<void>> = [];
-  const upstream = async (respond?: Parameters<typeof startUpstream>[0]): Promise<Upstream> => {
-    const u = await startUpstream(respond);
-    cleanup.push(() => u.close());
-    return u;
-  };
-  const balancer = async (...args: Parameters<typeof startBalancer>): Promise<Balancer> => {
-    const b = await startBalancer(...args);
-    cleanup.push(() => b.stop());
-    return b;
-  };
-  before(function () {
-    requireNginx(this);
-  });
-  afterEach(async () => {
-    for (const step of cleanup.splice(0).reverse()) await step();
-  });
-
+  const { upstream, balancer, defer } = nginxPerTest();
   it("when an instance answers with CORS headers, then they pass through unchanged and only once, preflights included", async () => {
     const u = await upstream((req, res) => {
       const preflight = req.method === 'OPTIONS';
@@ -131,7 +114,7 @@ describe('nginx and CORS (real nginx, stand-in instances)', function () {
   it('when nginx-config is given --cors-allow-origins, then nginx accepts what it writes; a bad origin is refused', async () => {
     const cli = path.resolve(__dirname, '../../dist/src/fleet/cli.js');
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-nginx-cors-'));
-    cleanup.push(async () => fs.rmSync(out, { recursive: true, force: true }));
+    defer(async () => fs.rmSync(out, { recursive: true, force: true }));
     const base = ['nginx-config', '--out', out, '--upstream', '10.0.0.5:3000', '--listen', String(await freePort())];
     const ok = spawnSync(process.execPath, [cli, ...base, '--cors-allow-origins', `${SHOP},http://[::1]:5173`], { encoding: 'utf8' });
     expect(ok.status, ok.stderr).to.equal(0);

@@ -108,3 +108,35 @@ export function request(
     req.end();
   });
 }
+
+/**
+ * For a describe block: upstreams and balancers started through these are stopped after each
+ * test (mocha hooks registered here), and the block is skipped without nginx (failing in CI).
+ */
+export function nginxPerTest(): {
+  upstream: (respond?: Parameters<typeof startUpstream>[0]) => Promise<Upstream>;
+  balancer: (...args: Parameters<typeof startBalancer>) => Promise<Balancer>;
+  /** Runs `step` after the current test, with the rest of the cleanup. */
+  defer: (step: () => Promise<void>) => void;
+} {
+  const cleanup: Array<() => Promise<void>> = [];
+  before(function () {
+    requireNginx(this);
+  });
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+  return {
+    defer: (step) => void cleanup.push(step),
+    async upstream(respond) {
+      const u = await startUpstream(respond);
+      cleanup.push(() => u.close());
+      return u;
+    },
+    async balancer(...args) {
+      const b = await startBalancer(...args);
+      cleanup.push(() => b.stop());
+      return b;
+    },
+  };
+}

@@ -7,33 +7,16 @@ import zlib from 'node:zlib';
 import { renderUpstreams, sharedNginxDir } from '../../src/fleet/nginx-config';
 import { findNginx, testNginxConfig } from '../../src/fleet/nginx';
 import { freePort } from '../../src/fleet/process';
-import { json, request, requireNginx, startBalancer, startUpstream, type Balancer, type Upstream } from './nginx-harness';
+import { json, nginxPerTest, request } from './nginx-harness';
 
 describe('nginx configuration (real nginx, stand-in instances)', function () {
   this.timeout(30_000);
-  const cleanup: Array<() => Promise<void>> = [];
-  const upstream = async (respond?: Parameters<typeof startUpstream>[0]): Promise<Upstream> => {
-    const u = await startUpstream(respond);
-    cleanup.push(() => u.close());
-    return u;
-  };
-  const balancer = async (...args: Parameters<typeof startBalancer>): Promise<Balancer> => {
-    const b = await startBalancer(...args);
-    cleanup.push(() => b.stop());
-    return b;
-  };
-
-  before(function () {
-    requireNginx(this);
-  });
-  afterEach(async () => {
-    for (const step of cleanup.splice(0).reverse()) await step();
-  });
+  const { upstream, balancer, defer } = nginxPerTest();
 
   describe('nginx -t', () => {
     it('when the compose configuration is tested (its `app` host pointed at loopback), then nginx accepts it', async () => {
       const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-nginx-compose-'));
-      cleanup.push(async () => fs.rmSync(copy, { recursive: true, force: true }));
+      defer(async () => fs.rmSync(copy, { recursive: true, force: true }));
       fs.cpSync(sharedNginxDir(), path.join(copy, 'nginx'), { recursive: true });
       const upstreamFile = path.join(copy, 'nginx', 'compose', 'upstream.conf');
       const original = fs.readFileSync(upstreamFile, 'utf8');
@@ -46,7 +29,7 @@ describe('nginx configuration (real nginx, stand-in instances)', function () {
     it('when a bare-metal configuration is written by the CLI, then nginx accepts it, with and without microcache', async () => {
       for (const microcache of [false, true]) {
         const out = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-nginx-cli-'));
-        cleanup.push(async () => fs.rmSync(out, { recursive: true, force: true }));
+        defer(async () => fs.rmSync(out, { recursive: true, force: true }));
         const args = ['nginx-config', '--out', out, '--upstream', '10.0.0.5:3000', '--upstream', '10.0.0.6:3000,10.0.0.7:3000', '--listen', String(await freePort())];
         execFileSync(process.execPath, [path.resolve(__dirname, '../../dist/src/fleet/cli.js'), ...args, ...(microcache ? ['--microcache'] : [])]);
         expect(fs.readFileSync(path.join(out, 'upstream.conf'), 'utf8').match(/^server 10\.0\.0\.\d:3000 max_fails=2 fail_timeout=5s;$/gm)).to.have.length(3);
