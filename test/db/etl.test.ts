@@ -3,11 +3,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { createTestDatabase, queryRows, type TestDatabase } from '../../support/postgres';
-import { eventually } from '../../support/wait';
-import { documentBodies, generateDataset } from '../support/datasets';
-import { runTool, type ToolRun } from '../support/run-tool';
-import { EXPECTED_REJECTS, FIXTURE_DIR, readRejects } from './fixture';
+import { createTestDatabase, queryRows, type TestDatabase } from '../support/postgres';
+import { eventually } from '../support/wait';
+import { documentBodies, generateDataset } from './support/datasets';
+import { runTool, type ToolRun } from './support/run-tool';
+import { EXPECTED_REJECTS, FIXTURE_DIR, readRejects } from './etl/fixture';
 
 const KEYS = ['product:1', 'styles:2', 'related:3', 'page:1:100'];
 

@@ -3,13 +3,13 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { workerHeapFlags } from '../../src/catalog/memory';
-import { migrationFiles } from '../../src/postgres/migrate';
-import { loadCatalog } from '../support/catalog';
-import { createTestDatabase, type TestDatabase } from '../support/postgres';
-import { startServer, type ServerProcess } from '../support/server-process';
-import { eventually } from '../support/wait';
-import { FIXTURE } from '../support/fixture';
+import { workerHeapFlags } from '../src/catalog/memory';
+import { migrationFiles } from '../src/postgres/migrate';
+import { loadCatalog } from './support/catalog';
+import { createTestDatabase, type TestDatabase } from './support/postgres';
+import { startServer, type ServerProcess } from './support/server-process';
+import { eventually } from './support/wait';
+import { FIXTURE } from './support/fixture';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -54,7 +54,7 @@ describe('the clustered service as a real process', function () {
   });
 
   it('when settings are invalid, then it refuses to start with one message naming every bad key', () => {
-    const res = spawnSync(process.execPath, [path.resolve(__dirname, '../../dist/src/server.js')], {
+    const res = spawnSync(process.execPath, [path.resolve(__dirname, '../dist/src/server.js')], {
       env: { PATH: process.env.PATH ?? '', PORT: 'abc', WORKERS: '0', CACHE_MAX_BYTES: 'lots' },
       encoding: 'utf8',
       timeout: 10_000,

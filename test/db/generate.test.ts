@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { runTool } from '../support/run-tool';
+import { runTool } from './support/run-tool';
 
 describe('npm run data:generate (command line)', function () {
   this.timeout(30_000);
