@@ -11,6 +11,23 @@ export interface LoggerOptions {
 }
 
 /**
+ * pino's timestamp field, ISO 8601 in UTC. Formatting a date costs about 0.5 µs; at thousands
+ * of lines a second most lines share their millisecond with the previous one and reuse it.
+ */
+export function isoTimeCachedPerMs(): () => string {
+  let lastMs = -1;
+  let field = '';
+  return () => {
+    const now = Date.now();
+    if (now !== lastMs) {
+      lastMs = now;
+      field = `,"time":"${new Date(now).toISOString()}"`;
+    }
+    return field;
+  };
+}
+
+/**
  * The one logger factory. Lines are JSON on stdout, gathered to 4 KiB (about 20 request lines)
  * and then written synchronously (src/log-buffer.ts): one write(2) per 4 KiB, and a stalled
  * log reader slows the worker instead of growing its memory. Call `flush()` on exit.
@@ -27,7 +44,7 @@ export function createLogger(opts: LoggerOptions): Logger {
     {
       level: opts.level,
       base: { pid: process.pid, ...opts.base },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTimeCachedPerMs(),
       formatters: { level: (label) => ({ level: label }) },
     },
     destination,

@@ -1,6 +1,5 @@
-import { Gauge, Histogram, type Registry } from 'prom-client';
-
-type HistogramChild = Histogram.Internal<string>;
+import { Gauge, type Registry } from 'prom-client';
+import { createHotHistogram, type HistogramChild } from './histogram';
 
 /** What the request-log middleware reports about every request. */
 export interface RequestObserver {
@@ -30,17 +29,15 @@ const STATUS_CLASSES = ['other', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
  * status class, and the number of requests in flight.
  *
  * Hot path: each label combination's child is bound once and kept in nested maps, so a
- * request costs two map lookups and one observation (prom-client hashes the bound labels
- * on each: about 0.5 µs, some 1 % of a cached request).
+ * request costs two map lookups and one observation, with nothing allocated.
  */
 export function createHttpMetrics(registry: Registry): RequestObserver {
   let inFlight = 0;
-  const duration = new Histogram({
+  const duration = createHotHistogram(registry, {
     name: 'atelier_http_request_duration_seconds',
     help: 'Time from a request entering the application to its response being ready, by route template, method and status class.',
     labelNames: ['route', 'method', 'status_class'] as const,
     buckets: REQUEST_DURATION_BUCKETS,
-    registers: [registry],
   });
   new Gauge({
     name: 'atelier_http_requests_in_flight',
@@ -61,7 +58,7 @@ export function createHttpMetrics(registry: Registry): RequestObserver {
     if (byClass === undefined) byMethod.set(method, (byClass = []));
     let child = byClass[statusClass];
     if (child === undefined) {
-      child = duration.labels({ route, method, status_class: STATUS_CLASSES[statusClass] ?? 'other' });
+      child = duration.child({ route, method, status_class: STATUS_CLASSES[statusClass] ?? 'other' });
       byClass[statusClass] = child;
     }
     return child;

@@ -1,5 +1,6 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, type Registry } from 'prom-client';
 import type { CacheStats } from '../catalog/cache';
+import { createHotHistogram, type HistogramChild } from './histogram';
 import { createHttpMetrics, type RequestObserver } from './http';
 
 /** The counts a pg.Pool exposes (a structural slice, so tests can pass a real pool or a view of one). */
@@ -32,14 +33,13 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
 
-  const fetch = new Histogram({
+  const fetch = createHotHistogram(registry, {
     name: 'atelier_db_fetch_duration_seconds',
     help: 'Time a missed document (or page) waited on PostgreSQL: its batched read, one observation per document, by kind.',
     labelNames: ['kind'] as const,
     buckets: FETCH_BUCKETS,
-    registers,
   });
-  const fetchChildren = new Map<string, Histogram.Internal<'kind'>>();
+  const fetchChildren = new Map<string, HistogramChild>();
 
   // A gauge showing `read` of the watched source at each scrape; nothing until one is watched.
   const watchedGauge = <T>(source: () => T | undefined, name: string, help: string, read: (s: T) => number): void => {
@@ -89,7 +89,7 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     http: createHttpMetrics(registry),
     observeFetch(kind, seconds) {
       let child = fetchChildren.get(kind);
-      if (child === undefined) fetchChildren.set(kind, (child = fetch.labels({ kind })));
+      if (child === undefined) fetchChildren.set(kind, (child = fetch.child({ kind })));
       child.observe(seconds);
     },
     watchCache(stats, maxBytes) {
