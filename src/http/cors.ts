@@ -36,11 +36,8 @@ export interface Cors {
 export function createCors(origins: CorsOrigins): Cors {
   const listed = origins === '*' ? undefined : new Set(origins);
 
-  const allowedOrigin = (ctx: Context): string | undefined => {
-    if (listed === undefined) return '*';
-    const origin = ctx.req.headers.origin;
-    return origin !== undefined && listed.has(origin) ? origin : undefined;
-  };
+  /** Whether a request from `origin` may read the answer. */
+  const allows = (origin: string | undefined): boolean => listed === undefined || (origin !== undefined && listed.has(origin));
 
   const middleware: Middleware =
     listed === undefined
@@ -54,8 +51,8 @@ export function createCors(origins: CorsOrigins): Cors {
           const res = ctx.res;
           res.setHeader('Vary', 'Origin');
           const origin = ctx.req.headers.origin;
-          if (origin !== undefined && listed.has(origin)) {
-            res.setHeader('Access-Control-Allow-Origin', origin);
+          if (allows(origin)) {
+            res.setHeader('Access-Control-Allow-Origin', origin!);
             res.setHeader('Access-Control-Expose-Headers', EXPOSE_HEADERS);
           }
           return next();
@@ -65,7 +62,7 @@ export function createCors(origins: CorsOrigins): Cors {
     middleware,
     preflight(ctx) {
       const headers = ctx.req.headers;
-      if (headers['access-control-request-method'] === undefined || allowedOrigin(ctx) === undefined) return;
+      if (headers['access-control-request-method'] === undefined || !allows(headers.origin)) return;
       const requested = headers['access-control-request-headers'];
       const res = ctx.res;
       res.setHeader('Access-Control-Allow-Methods', ALLOWED_METHODS);
