@@ -17,7 +17,7 @@ export interface RouteDeps {
 }
 
 /** Most products on one listing page; a larger count is served as this many. */
-export const MAX_PAGE_COUNT = 1000;
+const MAX_PAGE_COUNT = 1000;
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
