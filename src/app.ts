@@ -1,10 +1,12 @@
+import type { RequestListener } from 'node:http';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { DocumentStore } from './catalog/documents';
 import type { CorsOrigins } from './config';
 import { createCors } from './http/cors';
+import { createDocumentFront, createHandoffs } from './http/document-front';
 import { errorHandler } from './http/errors';
-import { requestLog } from './http/request-log';
+import { createRequestLine, requestLog } from './http/request-log';
 import { createRoutes } from './http/routes';
 import type { RequestObserver } from './metrics/http';
 
@@ -19,14 +21,32 @@ export interface AppDeps {
   metrics?: RequestObserver;
 }
 
-/** Wires the HTTP application. Never listens and never reads the environment. */
+type Handler = ReturnType<Koa['callback']>;
+
+/**
+ * Wires the HTTP application. Never listens and never reads the environment. Its `callback()`
+ * is koa's behind the document front (src/http/document-front.ts), so whoever serves it, a
+ * worker or a test, serves what production serves.
+ */
 export function createApp(deps: AppDeps): Koa {
-  const app = new Koa();
+  const cors = createCors(deps.corsAllowOrigins);
+  const line = createRequestLine(deps.log, deps.metrics);
+  const handoffs = createHandoffs();
+  const { documentFastPath, router, unanswered } = createRoutes({ ...deps, cors, failedRead: handoffs.failedRead });
+
+  const app = new (class extends Koa {
+    override callback(): Handler {
+      const front = createDocumentFront(
+        { documents: deps.documents, cacheControl: `public, max-age=${deps.httpMaxAgeSeconds}`, line, cors, handoffs },
+        super.callback() as RequestListener,
+      );
+      // The service speaks HTTP/1.1 only (src/http/server.ts): the front takes node's http types.
+      return front as Handler;
+    }
+  })();
   // Errors are logged once by errorHandler; koa's own printing would log them twice.
   app.silent = true;
-  const cors = createCors(deps.corsAllowOrigins);
-  const { documentFastPath, router, unanswered } = createRoutes({ ...deps, cors });
-  app.use(requestLog(deps.log, deps.metrics));
+  app.use(requestLog(deps.log, deps.metrics, handoffs.opened, line));
   // Outside the error handler, so every answer carries the CORS headers, errors included.
   app.use(cors.middleware);
   app.use(errorHandler(deps.log));

@@ -17,6 +17,7 @@ describe('config (unit)', () => {
       sampleProducts: 5000,
       workers: os.availableParallelism(),
       pgPoolMax: 8,
+      pgDocumentReads: 2,
       pgConnectTimeoutMs: 2000,
       pgQueueMax: 64,
       pgStatementTimeoutMs: 5000,
@@ -35,11 +36,11 @@ describe('config (unit)', () => {
 
   it('when values are set, then they are parsed as typed settings', () => {
     const c = loadConfig({
-      PORT: '8081', DATABASE_URL: 'postgres://u:p@db:5432/x', WORKERS: '3', PG_POOL_MAX: '4',
+      PORT: '8081', DATABASE_URL: 'postgres://u:p@db:5432/x', WORKERS: '3', PG_POOL_MAX: '4', PG_DOCUMENT_READS: '3',
       CACHE_MAX_BYTES: '1048576', CACHE_TTL_SECONDS: '30', HTTP_MAX_AGE_SECONDS: '0', LOG_LEVEL: 'warn',
     });
     expect(c).to.include({
-      port: 8081, databaseUrl: 'postgres://u:p@db:5432/x', workers: 3, pgPoolMax: 4,
+      port: 8081, databaseUrl: 'postgres://u:p@db:5432/x', workers: 3, pgPoolMax: 4, pgDocumentReads: 3,
       cacheMaxBytes: 1_048_576, cacheTtlSeconds: 30, httpMaxAgeSeconds: 0, logLevel: 'warn',
     });
   });
@@ -58,6 +59,11 @@ describe('config (unit)', () => {
     }
     expect(err.problems).to.have.length(6);
     expect(err.message).to.not.contain('CACHE_TTL_SECONDS');
+  });
+
+  it('when PG_DOCUMENT_READS exceeds PG_POOL_MAX, then the configuration is refused naming both', () => {
+    expect(() => loadConfig({ PG_POOL_MAX: '2', PG_DOCUMENT_READS: '3' })).to.throw(ConfigError, /PG_DOCUMENT_READS must not exceed PG_POOL_MAX \(2\)/);
+    expect(loadConfig({ PG_POOL_MAX: '3', PG_DOCUMENT_READS: '3' }).pgDocumentReads).to.equal(3);
   });
 
   it('when a value is empty, then the default applies', () => {

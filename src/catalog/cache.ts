@@ -59,34 +59,42 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
   const counters = { hits: 0, misses: 0, evictions: 0 };
   // Bumped by clear(): a load that started before it must not repopulate the cache.
   let generation = 0;
+  // Loads in flight, one per key: concurrent misses of a key share it. lru-cache's fetch()
+  // does the same with an AbortController, its signal and listener per load: a twentieth of
+  // a cold request's CPU (perf, cold styles traffic), for aborts nothing here uses.
+  const loading = new Map<string, Promise<CacheEntry>>();
 
-  const lru = new LRUCache<string, CacheEntry, number>({
+  const lru = new LRUCache<string, CacheEntry>({
     maxSize: opts.maxBytes,
     ttl: opts.ttlMs,
     // Expired entries are dropped on access; no timers per entry.
     ttlAutopurge: false,
     updateAgeOnGet: false,
-    // clear() aborts loads in flight; their callers still get the answer (the generation
-    // check below keeps it out of the cache) instead of an AbortError.
-    ignoreFetchAbort: true,
     sizeCalculation: (value, key) =>
       value === NOT_FOUND ? NOT_FOUND_SIZE : value.body.length + key.length + ENTRY_OVERHEAD_BYTES,
     dispose: (_value, _key, reason) => {
       if (reason === 'evict') counters.evictions++;
     },
-    fetchMethod: async (key, _stale, { options, context }) => {
-      const body = await opts.load(key);
-      if (context !== generation) {
-        // Started before a clear(): hand the value to the waiting callers but do not keep it.
-        options.ttl = 1;
-      }
-      if (body === undefined) {
-        options.ttl = Math.min(options.ttl ?? opts.notFoundTtlMs, opts.notFoundTtlMs);
-        return NOT_FOUND;
-      }
-      return { body, etag: etagOf(body) };
-    },
   });
+
+  const load = (key: string): Promise<CacheEntry> => {
+    const started = generation;
+    const loaded = opts.load(key).then(
+      (body) => {
+        if (loading.get(key) === loaded) loading.delete(key);
+        const entry: CacheEntry = body === undefined ? NOT_FOUND : { body, etag: etagOf(body) };
+        // Started before a clear(): the waiting callers get it, the cache does not keep it.
+        if (started === generation) lru.set(key, entry, body === undefined ? { ttl: Math.min(opts.ttlMs, opts.notFoundTtlMs) } : undefined);
+        return entry;
+      },
+      (err: unknown) => {
+        if (loading.get(key) === loaded) loading.delete(key);
+        throw err;
+      },
+    );
+    loading.set(key, loaded);
+    return loaded;
+  };
 
   return {
     get(key) {
@@ -96,11 +104,11 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
         return hit;
       }
       counters.misses++;
-      // fetch() resolves undefined only for an aborted fetch, which ignoreFetchAbort rules out.
-      return lru.fetch(key, { context: generation }) as Promise<CacheEntry>;
+      return loading.get(key) ?? load(key);
     },
     clear() {
       generation++;
+      loading.clear();
       lru.clear();
     },
     stats() {

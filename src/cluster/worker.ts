@@ -39,7 +39,7 @@ export async function runWorker(config: Config): Promise<void> {
     cacheTtlMs: config.cacheTtlSeconds * 1000,
     notFoundTtlMs: config.cacheNotFoundTtlSeconds * 1000,
     maxInFlight: config.pgPoolMax + config.pgQueueMax,
-    maxConcurrentReads: config.pgPoolMax,
+    maxConcurrentReads: config.pgDocumentReads,
     onFetch: metrics?.observeFetch,
   });
   metrics?.watchCache(() => documents.cacheStats(), documentsMaxBytes);

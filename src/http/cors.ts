@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, Middleware } from 'koa';
 import type { CorsOrigins } from '../config';
 
@@ -22,6 +23,8 @@ export interface Cors {
    * so documents, 304s, errors and sheds all carry them. Headers are prebuilt constants.
    */
   middleware: Middleware;
+  /** What the middleware does, for the document front (src/http/document-front.ts). */
+  headers(req: IncomingMessage, res: ServerResponse): void;
   /** Adds the preflight answer's headers when `ctx` is a preflight from an allowed origin. */
   preflight(ctx: Context): void;
 }
@@ -39,31 +42,33 @@ export function createCors(origins: CorsOrigins): Cors {
   /** Whether a request from `origin` may read the answer. */
   const allows = (origin: string | undefined): boolean => listed === undefined || (origin !== undefined && listed.has(origin));
 
-  const middleware: Middleware =
+  const headers: Cors['headers'] =
     listed === undefined
-      ? function corsAnyOrigin(ctx, next) {
-          // node's setHeader: koa's ctx.set allocates per call (see routes.ts).
-          ctx.res.setHeader('Access-Control-Allow-Origin', '*');
-          ctx.res.setHeader('Access-Control-Expose-Headers', EXPOSE_HEADERS);
-          return next();
+      ? (_req, res) => {
+          res.setHeader('Access-Control-Allow-Origin', '*');
+          res.setHeader('Access-Control-Expose-Headers', EXPOSE_HEADERS);
         }
-      : function corsListedOrigins(ctx, next) {
-          const res = ctx.res;
+      : (req, res) => {
           res.setHeader('Vary', 'Origin');
-          const origin = ctx.req.headers.origin;
+          const origin = req.headers.origin;
           if (allows(origin)) {
             res.setHeader('Access-Control-Allow-Origin', origin!);
             res.setHeader('Access-Control-Expose-Headers', EXPOSE_HEADERS);
           }
-          return next();
         };
+  // node's setHeader: koa's ctx.set allocates per call (see routes.ts).
+  const middleware: Middleware = function cors(ctx, next) {
+    headers(ctx.req, ctx.res);
+    return next();
+  };
 
   return {
     middleware,
+    headers,
     preflight(ctx) {
-      const headers = ctx.req.headers;
-      if (headers['access-control-request-method'] === undefined || !allows(headers.origin)) return;
-      const requested = headers['access-control-request-headers'];
+      const asked = ctx.req.headers;
+      if (asked['access-control-request-method'] === undefined || !allows(asked.origin)) return;
+      const requested = asked['access-control-request-headers'];
       const res = ctx.res;
       res.setHeader('Access-Control-Allow-Methods', ALLOWED_METHODS);
       // Every requested header is allowed: the API ignores headers it does not use.

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
-import { NOT_FOUND, type CacheEntry } from '../catalog/cache';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { NOT_FOUND, type CacheEntry, type Document } from '../catalog/cache';
 import type { DocumentKind, DocumentStore } from '../catalog/documents';
 import { ALLOWED_METHODS, type Cors } from './cors';
 import { AppError } from './errors';
@@ -14,6 +15,8 @@ export interface RouteDeps {
   httpMaxAgeSeconds: number;
   /** Adds the preflight headers to the answer to an OPTIONS request. */
   cors: Pick<Cors, 'preflight'>;
+  /** A read of this request's document that already failed in the document front, if any. */
+  failedRead?: (req: IncomingMessage) => { error: unknown } | undefined;
 }
 
 /** Most products on one listing page; a larger count is served as this many. */
@@ -34,19 +37,27 @@ function matches(ifNoneMatch: string, etag: string): boolean {
   return ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
 }
 
-function sendDocument(ctx: Context, entry: CacheEntry, cacheControl: string): void {
-  if (entry === NOT_FOUND) throw PRODUCT_NOT_FOUND;
+/**
+ * Sets a document's headers on `res` and says whether the client's copy is current (a 304,
+ * no body); otherwise Content-Type is set too. The koa routes and the document front alike.
+ */
+export function documentHeaders(req: IncomingMessage, res: ServerResponse, doc: Document, cacheControl: string): boolean {
   // node's own header calls: koa's ctx.set/ctx.get build arrays and lower-case copies on
   // every call, a fifth of all a cache hit allocated (sampling heap profile, hot traffic).
-  const res = ctx.res;
-  res.setHeader('ETag', entry.etag);
+  res.setHeader('ETag', doc.etag);
   res.setHeader('Cache-Control', cacheControl);
-  const ifNoneMatch = ctx.req.headers['if-none-match'];
-  if (ifNoneMatch !== undefined && ifNoneMatch !== '' && matches(ifNoneMatch, entry.etag)) {
+  const ifNoneMatch = req.headers['if-none-match'];
+  if (ifNoneMatch !== undefined && ifNoneMatch !== '' && matches(ifNoneMatch, doc.etag)) return true;
+  res.setHeader('Content-Type', JSON_TYPE);
+  return false;
+}
+
+function sendDocument(ctx: Context, entry: CacheEntry, cacheControl: string): void {
+  if (entry === NOT_FOUND) throw PRODUCT_NOT_FOUND;
+  if (documentHeaders(ctx.req, ctx.res, entry, cacheControl)) {
     ctx.status = 304;
     return;
   }
-  res.setHeader('Content-Type', JSON_TYPE);
   // A copy per response (a memcpy; measured no slower than sending the cached bytes): a
   // socket that cannot take it all at once keeps the buffer, never the cache's memory.
   ctx.body = Buffer.from(entry.body, 'latin1');
@@ -60,6 +71,27 @@ const PRODUCT_ROUTES = {
 // The spellings of the three document routes storefronts send: canonical, or with the
 // trailing slash some clients add (the router treats both alike, so must this).
 const CANONICAL_DOCUMENT_PATH = new RegExp(`^/products/(${PRODUCT_ID_DIGITS})(?:/(styles|related))?/?$`);
+
+/** A document route's request: which document, and the route template it is logged under. */
+export interface DocumentRequest {
+  kind: DocumentKind;
+  id: number;
+  template: string;
+}
+
+/**
+ * The document a path (without its query) asks for, when it is a document route in a
+ * spelling the router would take; undefined otherwise, an id beyond PG_INT_MAX included (the
+ * router's 400).
+ */
+export function documentRequest(path: string): DocumentRequest | undefined {
+  const match = CANONICAL_DOCUMENT_PATH.exec(path);
+  if (match === null) return undefined;
+  const id = Number(match[1]);
+  if (id > PG_INT_MAX) return undefined;
+  const kind = (match[2] as 'styles' | 'related' | undefined) ?? 'product';
+  return { kind, id, template: PRODUCT_ROUTES[kind] };
+}
 
 export interface Routes {
   /**
@@ -95,13 +127,13 @@ export function createRoutes(deps: RouteDeps): Routes {
 
   const documentFastPath: Middleware = (ctx, next) => {
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
-    const match = CANONICAL_DOCUMENT_PATH.exec(ctx.path);
-    if (match === null) return next();
-    const id = Number(match[1]);
-    if (id > PG_INT_MAX) return next();
-    const kind = (match[2] as 'styles' | 'related' | undefined) ?? 'product';
-    setRouteTemplate(ctx, PRODUCT_ROUTES[kind]);
-    return serveProduct(ctx, kind, id);
+    const asked = documentRequest(ctx.path);
+    if (asked === undefined) return next();
+    setRouteTemplate(ctx, asked.template);
+    // The document front read this document and failed: the error is answered here, once.
+    const failed = deps.failedRead?.(ctx.req);
+    if (failed !== undefined) throw failed.error;
+    return serveProduct(ctx, asked.kind, asked.id);
   };
 
   const routes: Array<[string, Middleware]> = [

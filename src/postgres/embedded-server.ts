@@ -125,7 +125,7 @@ function startServer(bin: Binaries, opts: EmbeddedPostgresOptions, user: { uid: 
     // The socket lives in the data directory, private to this cluster.
     '-c', `unix_socket_directories=${opts.dir}`,
     '-c', 'max_connections=200',
-    '-c', 'shared_buffers=256MB',
+    '-c', 'shared_buffers=2GB',
   ];
   return new Promise((resolve, reject) => {
     const child = spawn(bin.postgres, args, {
