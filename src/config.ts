@@ -18,6 +18,8 @@ export interface Config {
   embeddedPgDir: string;
   /** Loopback TCP port of the embedded PostgreSQL. */
   embeddedPgPort: number;
+  /** The embedded server's shared_buffers, in MiB. */
+  embeddedPgSharedBuffersMb: number;
   /** Products in the built-in sample loaded into an empty embedded catalog; 0 disables it. */
   sampleProducts: number;
   /** HTTP worker processes forked by the primary. */
@@ -117,6 +119,10 @@ export function loadConfig(env: Env = process.env): Config {
     embeddedPgDir: path.resolve(env.EMBEDDED_PG_DIR || '.data/pg'),
     // Not 5432, so it never collides with a system PostgreSQL.
     embeddedPgPort: int('EMBEDDED_PG_PORT', 54329, 1, 65535),
+    // A quarter of the machine's memory, at most 2 GiB (PostgreSQL's own advice is a quarter):
+    // the full catalog's documents are 1.7 GB, and cold reads are 5–30 % faster from
+    // PostgreSQL's buffers than through the page cache (README, Performance).
+    embeddedPgSharedBuffersMb: int('EMBEDDED_PG_SHARED_BUFFERS_MB', Math.min(2048, Math.floor(os.totalmem() / 4 / 2 ** 20)), 16, 1024 * 1024),
     // A few thousand products: enough to browse, loaded in about a second.
     sampleProducts: int('SAMPLE_PRODUCTS', 5000, 0, 1_000_000),
     // One worker per core the process may use.

@@ -14,6 +14,7 @@ describe('config (unit)', () => {
       databaseReplicaUrls: [],
       embeddedPgDir: path.resolve('.data/pg'),
       embeddedPgPort: 54329,
+      embeddedPgSharedBuffersMb: Math.min(2048, Math.floor(os.totalmem() / 4 / 2 ** 20)),
       sampleProducts: 5000,
       workers: os.availableParallelism(),
       pgPoolMax: 8,

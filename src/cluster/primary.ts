@@ -31,7 +31,12 @@ export async function runPrimary(config: Config): Promise<void> {
   }
   if (databaseUrl === undefined) {
     log.info({ dir: config.embeddedPgDir, port: config.embeddedPgPort }, 'DATABASE_URL unset: starting embedded PostgreSQL');
-    embedded = await startEmbeddedPostgres({ dir: config.embeddedPgDir, port: config.embeddedPgPort, database: 'atelier' });
+    embedded = await startEmbeddedPostgres({
+      dir: config.embeddedPgDir,
+      port: config.embeddedPgPort,
+      database: 'atelier',
+      sharedBuffersMb: config.embeddedPgSharedBuffersMb,
+    });
     databaseUrl = embedded.url;
     if (shuttingDown) return void (await embedded.stop());
   }

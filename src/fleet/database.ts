@@ -41,6 +41,7 @@ export async function startFleetDatabase(config: Config, say: (line: string) => 
     dir: config.embeddedPgDir,
     port: config.embeddedPgPort,
     database: 'atelier',
+    sharedBuffersMb: config.embeddedPgSharedBuffersMb,
   });
   try {
     const client = new pg.Client({ connectionString: embedded.url, application_name: 'atelier-products fleet' });

@@ -30,6 +30,8 @@ export interface EmbeddedPostgresOptions {
   database: string;
   /** Receives the server's own log lines. */
   onLog?: (line: string) => void;
+  /** PostgreSQL's buffer cache, in MiB (Config.embeddedPgSharedBuffersMb); default 128, as initdb's. */
+  sharedBuffersMb?: number;
 }
 
 const SUPERUSER = 'postgres';
@@ -125,7 +127,7 @@ function startServer(bin: Binaries, opts: EmbeddedPostgresOptions, user: { uid: 
     // The socket lives in the data directory, private to this cluster.
     '-c', `unix_socket_directories=${opts.dir}`,
     '-c', 'max_connections=200',
-    '-c', 'shared_buffers=2GB',
+    '-c', `shared_buffers=${opts.sharedBuffersMb ?? 128}MB`,
   ];
   return new Promise((resolve, reject) => {
     const child = spawn(bin.postgres, args, {

@@ -28,13 +28,13 @@ async function answers(url: string): Promise<boolean> {
  * the service reads from.
  */
 export async function openDatabase(
-  config: { databaseUrl: string | undefined; embeddedPgDir: string; embeddedPgPort: number },
+  config: { databaseUrl: string | undefined; embeddedPgDir: string; embeddedPgPort: number; embeddedPgSharedBuffersMb?: number },
   database = 'atelier',
 ): Promise<DatabaseHandle> {
   if (config.databaseUrl !== undefined) return { url: config.databaseUrl, close: async () => undefined };
   const dir = config.embeddedPgDir;
   const running = runningClusterUrl(dir, config.embeddedPgPort, database);
   if (running !== undefined && (await answers(running))) return { url: running, close: async () => undefined };
-  const embedded = await startEmbeddedPostgres({ dir, port: config.embeddedPgPort, database });
+  const embedded = await startEmbeddedPostgres({ dir, port: config.embeddedPgPort, database, sharedBuffersMb: config.embeddedPgSharedBuffersMb });
   return { url: embedded.url, close: () => embedded.stop() };
 }
