@@ -57,6 +57,10 @@ export interface BenchContext {
   dir: string;
   /** WORKERS of every service. */
   workers: number;
+  /** PG_DOCUMENT_READS of every service: document statements a worker has in flight. */
+  documentReads: number;
+  /** The catalog's database, as the services get it. */
+  databaseUrl: string;
   /** Rows of the report, in order; a scenario appends its own (cold reads the baseline's). */
   rows: Row[];
   /** Progress for the operator (stderr). */
@@ -102,7 +106,7 @@ export function summarise(name: string, runs: Measured[], extra: Partial<Row> = 
   };
 }
 
-export interface ContextSetup extends Pick<BenchContext, 'opt' | 'file' | 'shape' | 'db' | 'dir' | 'workers' | 'say'> {
+export interface ContextSetup extends Pick<BenchContext, 'opt' | 'file' | 'shape' | 'db' | 'dir' | 'workers' | 'documentReads' | 'databaseUrl' | 'say'> {
   /** Environment of every service (DATABASE_URL, WORKERS, LOG_LEVEL). */
   serviceEnv: Record<string, string>;
 }
@@ -118,6 +122,8 @@ export function createContext(setup: ContextSetup): { ctx: BenchContext; cleanup
     db: setup.db,
     dir: setup.dir,
     workers: setup.workers,
+    documentReads: setup.documentReads,
+    databaseUrl: setup.databaseUrl,
     rows: [],
     say: setup.say,
     onCleanup: (stop) => void cleanups.push(stop),

@@ -14,16 +14,20 @@ import { projectRoot } from '../../src/project-paths';
 import { openDatabase } from '../../src/postgres/open-database';
 import { createContext, type BenchFile, type BenchOptions, type Scenario } from './context';
 import { formatReport } from './report';
-import { coldScenario } from './scenarios/cold';
-import { hotScenario } from './scenarios/hot';
+import { coldScenario, coldStylesScenario } from './scenarios/cold';
+import { databaseScenario } from './scenarios/database';
+import { hotScenario, hotStylesScenario } from './scenarios/hot';
 import { listingScenario } from './scenarios/listing';
 import { memoryScenario } from './scenarios/memory';
 import { overloadScenario } from './scenarios/overload';
 
-/** Every scenario, in the order they run (cold compares itself with hot's baseline). */
+/** Every scenario, in the order they run (the cold ones compare themselves with the hot ones' baselines and the database's). */
 export const SCENARIOS: ReadonlyArray<readonly [string, Scenario]> = [
   ['hot', hotScenario],
+  ['hot-styles', hotStylesScenario],
+  ['database', databaseScenario],
   ['cold', coldScenario],
+  ['cold-styles', coldStylesScenario],
   ['memory', memoryScenario],
   ['listing', listingScenario],
   ['overload', overloadScenario],
@@ -113,10 +117,10 @@ async function main(): Promise<void> {
     const shape = { size: ids.length, idAt: (p: number) => ids[p]!, maxId: ids[ids.length - 1]! };
     const workers = config.workers;
     const cacheMb = config.cacheMaxBytes / 2 ** 20;
-    const serviceEnv = { DATABASE_URL: database.url, WORKERS: String(workers), LOG_LEVEL: 'info' };
+    const serviceEnv = { DATABASE_URL: database.url, WORKERS: String(workers), PG_DOCUMENT_READS: String(config.pgDocumentReads), LOG_LEVEL: 'info' };
     say(`catalog: ${shape.size} products; ${workers} workers; runs of ${opt.duration} s × ${opt.rounds}; files in ${dir}`);
 
-    const made = createContext({ opt, file, shape, db, dir, workers, serviceEnv, say });
+    const made = createContext({ opt, file, shape, db, dir, workers, documentReads: config.pgDocumentReads, databaseUrl: database.url, serviceEnv, say });
     cleanups = made.cleanups;
     for (const [name, scenario] of SCENARIOS) if (args.scenarios.includes(name)) await scenario(made.ctx);
 

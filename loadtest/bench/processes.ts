@@ -26,6 +26,20 @@ export function cpuSeconds(pids: number[]): number {
   return ticks / TICKS_PER_SECOND;
 }
 
+/** Every process whose command name is `name` (e.g. the PostgreSQL server's processes). */
+export function pidsNamed(name: string): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === name) pids.push(Number(entry));
+    } catch {
+      // exited
+    }
+  }
+  return pids;
+}
+
 /** A process's resident set in bytes; 0 once it has exited. */
 export function rssBytes(pid: number): number {
   let status: string;

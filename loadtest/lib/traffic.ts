@@ -116,3 +116,18 @@ export function uniformPageViews(shape: CatalogShape, random: () => number): () 
     ];
   };
 }
+
+/**
+ * The most requested document alone: `/products/:id/styles` of the `products` most popular
+ * products, Zipf over their ranks (spread over the id range as page views are).
+ */
+export function hotStyles(shape: CatalogShape, mix: TrafficMix, products: number, random: () => number): () => PlannedRequest[] {
+  const rank = zipfSampler(Math.min(products, shape.size), mix.zipfExponent, random);
+  const position = rankToPosition(shape.size);
+  return () => [{ path: `/products/${shape.idAt(position(rank()))}/styles`, expect: 200, name: 'styles' }];
+}
+
+/** `/products/:id/styles` of products drawn uniformly from the whole catalog. */
+export function uniformStyles(shape: CatalogShape, random: () => number): () => PlannedRequest[] {
+  return () => [{ path: `/products/${shape.idAt(Math.floor(random() * shape.size))}/styles`, expect: 200, name: 'styles' }];
+}

@@ -33,15 +33,17 @@ describe('bench runner smoke (wrk, nginx, the built service; a few seconds)', fu
     expect(code, err).to.equal(0);
     const rows = out.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| scenario'));
     expect(rows.map((r) => r.split('|')[1]!.trim().split(':')[0])).to.deep.equal([
-      'baseline', 'hot', 'cold', 'memory', 'listing', 'listing', 'overload', 'overload', 'overload',
+      'baseline', 'hot', 'baseline (styles)', 'hot styles', 'database', 'cold', 'cold styles', 'memory', 'listing', 'listing', 'overload', 'overload', 'overload',
     ]);
     for (const row of rows) {
       const cells = row.split('|').map((c) => c.trim());
       expect(Number(cells[2]), row).to.be.greaterThan(0); // req/s
-      expect(cells[7], `socket errors in ${row}`).to.equal('0');
-      expect(Number(cells[9]), row).to.be.greaterThan(0); // requests
+      expect(cells[8], `socket errors in ${row}`).to.equal('0');
+      expect(Number(cells[10]), row).to.be.greaterThan(0); // requests
       // Overload may answer 503 (and says which statuses it saw); nothing else may fail.
-      if (!cells[1]!.startsWith('overload')) expect(cells[8], `non-2xx in ${row}`).to.equal('0');
+      if (!cells[1]!.startsWith('overload')) expect(cells[9], `non-2xx in ${row}`).to.equal('0');
+      // The cold styles row is compared with the database's own rate too.
+      if (cells[1]!.startsWith('cold styles')) expect(Number(cells[4]), row).to.be.greaterThan(0);
     }
     const tallies = out.split('\n').filter((l) => l.startsWith('- overload'));
     expect(tallies).to.have.length(3);

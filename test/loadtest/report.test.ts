@@ -37,4 +37,11 @@ describe('bench report (unit)', () => {
     expect(met(row({ workerRssMb: 229 }))).to.equal('NO');
     expect(met(row({ workerRssMb: 300, rssLimitMb: 356 }))).to.equal('yes');
   });
+
+  it('when a row was compared with the database or has unmeasured cells, then they are printed as such', () => {
+    const line = formatReport([row({ ofDatabase: 0.456, p95Ms: NaN, generatorCores: NaN })], ctx).split('\n').find((l) => l.startsWith('| x |'))!;
+    const cells = line.split('|').map((c) => c.trim());
+    expect(cells.slice(2, 8)).to.deep.equal(['1000', '', '0.46', '1.00', '-', '3.00']);
+    expect(cells[12]).to.equal('-');
+  });
 });
