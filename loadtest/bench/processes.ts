@@ -11,14 +11,19 @@ const STOP_GRACE_MS = 20_000;
 // Long enough for a service to open and check a large catalog, in ms.
 const READY_TIMEOUT_MS = 60_000;
 
-/** User + system CPU seconds of the given processes so far (/proc/PID/stat fields 14 and 15). */
-export function cpuSeconds(pids: number[]): number {
+/**
+ * User + system CPU seconds of the given processes so far (/proc/PID/stat fields 14 and 15),
+ * plus, with `reaped`, that of their children that have exited (fields 16 and 17): a
+ * PostgreSQL backend's CPU reaches its postmaster's count when its connection ends.
+ */
+export function cpuSeconds(pids: number[], reaped = false): number {
   let ticks = 0;
   for (const pid of pids) {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       ticks += Number(fields[11]) + Number(fields[12]);
+      if (reaped) ticks += Number(fields[13]) + Number(fields[14]);
     } catch {
       // exited
     }

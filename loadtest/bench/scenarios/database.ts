@@ -70,10 +70,10 @@ export async function databaseScenario(ctx: BenchContext): Promise<void> {
   const existing = shape.size / shape.maxId;
   const runs: Array<PgbenchRun & { cores: number }> = [];
   for (let r = 0; r < opt.rounds; r++) {
-    const before = cpuSeconds(pidsNamed('postgres'));
+    const before = cpuSeconds(pidsNamed('postgres'), true);
     const started = Date.now();
     const run = await runPgbench(ctx.databaseUrl, scriptFile, clients, opt.duration);
-    runs.push({ ...run, cores: (cpuSeconds(pidsNamed('postgres')) - before) / ((Date.now() - started) / 1000) });
+    runs.push({ ...run, cores: (cpuSeconds(pidsNamed('postgres'), true) - before) / ((Date.now() - started) / 1000) });
   }
   const latency = median(runs.map((r) => r.latencyMs));
   ctx.rows.push({

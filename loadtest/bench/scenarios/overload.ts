@@ -14,7 +14,12 @@ const QUEUE_MAX = 6;
  */
 export async function overloadScenario(ctx: BenchContext): Promise<void> {
   const bound = ctx.workers * (POOL_MAX + QUEUE_MAX);
-  const service = await ctx.startService('overload', { CACHE_MAX_BYTES: '1024', PG_POOL_MAX: String(POOL_MAX), PG_QUEUE_MAX: String(QUEUE_MAX) });
+  const service = await ctx.startService('overload', {
+    CACHE_MAX_BYTES: '1024',
+    PG_POOL_MAX: String(POOL_MAX),
+    PG_DOCUMENT_READS: String(Math.min(POOL_MAX, ctx.documentReads)),
+    PG_QUEUE_MAX: String(QUEUE_MAX),
+  });
   const overloadFile = path.join(ctx.dir, 'overload.paths');
   writePaths(overloadFile, uniformPageViews(ctx.shape, createRandom(7).next), ctx.opt.paths);
   const carried = Math.max(1, Math.floor(bound / 2));
