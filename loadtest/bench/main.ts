@@ -15,7 +15,7 @@ import { openDatabase } from '../../src/postgres/open-database';
 import { createContext, type BenchFile, type BenchOptions, type Scenario } from './context';
 import { formatReport } from './report';
 import { coldScenario, coldStylesScenario } from './scenarios/cold';
-import { databaseScenario } from './scenarios/database';
+import { databaseScenario, prewarmDocuments } from './scenarios/database';
 import { hotScenario, hotStylesScenario } from './scenarios/hot';
 import { listingScenario } from './scenarios/listing';
 import { memoryScenario } from './scenarios/memory';
@@ -120,6 +120,7 @@ async function main(): Promise<void> {
     const serviceEnv = { DATABASE_URL: database.url, WORKERS: String(workers), PG_DOCUMENT_READS: String(config.pgDocumentReads), LOG_LEVEL: 'info' };
     say(`catalog: ${shape.size} products; ${workers} workers; runs of ${opt.duration} s × ${opt.rounds}; files in ${dir}`);
 
+    if (args.scenarios.some((name) => name === 'database' || name.startsWith('cold'))) await prewarmDocuments(db, say);
     const made = createContext({ opt, file, shape, db, dir, workers, documentReads: config.pgDocumentReads, databaseUrl: database.url, serviceEnv, say });
     cleanups = made.cleanups;
     for (const [name, scenario] of SCENARIOS) if (args.scenarios.includes(name)) await scenario(made.ctx);
