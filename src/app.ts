@@ -7,7 +7,7 @@ import { createCors } from './http/cors';
 import { createDocumentFront, createHandoffs } from './http/document-front';
 import { errorHandler } from './http/errors';
 import { createRequestLine, requestLog } from './http/request-log';
-import { createRoutes } from './http/routes';
+import { createRoutes, documentCacheControl } from './http/routes';
 import type { RequestObserver } from './metrics/http';
 
 export interface AppDeps {
@@ -37,7 +37,7 @@ export function createApp(deps: AppDeps): Koa {
   const app = new (class extends Koa {
     override callback(): Handler {
       const front = createDocumentFront(
-        { documents: deps.documents, cacheControl: `public, max-age=${deps.httpMaxAgeSeconds}`, line, cors, handoffs },
+        { documents: deps.documents, cacheControl: documentCacheControl(deps.httpMaxAgeSeconds), line, cors, handoffs },
         super.callback() as RequestListener,
       );
       // The service speaks HTTP/1.1 only (src/http/server.ts): the front takes node's http types.

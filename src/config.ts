@@ -120,7 +120,7 @@ export function loadConfig(env: Env = process.env): Config {
     // Not 5432, so it never collides with a system PostgreSQL.
     embeddedPgPort: int('EMBEDDED_PG_PORT', 54329, 1, 65535),
     // A quarter of the machine's memory, at most 2 GiB (PostgreSQL's own advice is a quarter):
-    // the full catalog's documents are 1.7 GB, and cold reads are 5–30 % faster from
+    // the full catalog's documents are 1.7 GB, and cold styles reads were faster from
     // PostgreSQL's buffers than through the page cache (README, Performance).
     embeddedPgSharedBuffersMb: int('EMBEDDED_PG_SHARED_BUFFERS_MB', Math.min(2048, Math.floor(os.totalmem() / 4 / 2 ** 20)), 16, 1024 * 1024),
     // A few thousand products: enough to browse, loaded in about a second.
@@ -131,7 +131,7 @@ export function loadConfig(env: Env = process.env): Config {
     pgPoolMax: int('PG_POOL_MAX', 8, 1, 1000),
     // 2 per worker: while they are busy, misses gather into the next batch. More statements
     // of fewer documents cost the database more per document: with 2 workers on 2 cores,
-    // 8 served 25–40 % fewer uncached documents a second than 1 or 2 (README, Performance).
+    // 8 served 25–33 % fewer uncached documents a second than 2 (README, Performance).
     pgDocumentReads: int('PG_DOCUMENT_READS', 2, 1, 1000),
     // 2 s: a client should get a fast 503 rather than queue behind a dead database.
     pgConnectTimeoutMs: int('PG_CONNECT_TIMEOUT_MS', 2000, 1, 60_000),

@@ -31,6 +31,9 @@ const PRODUCT_NOT_FOUND = new AppError(404, 'Product not found');
 const METHOD_NOT_ALLOWED = new AppError(405, 'Method not allowed', { Allow: ALLOWED_METHODS });
 const ROUTE_NOT_FOUND = new AppError(404, 'Not found');
 
+/** The documents' Cache-Control value, for the routes and the document front alike. */
+export const documentCacheControl = (maxAgeSeconds: number): string => `public, max-age=${maxAgeSeconds}`;
+
 /** Matches a strong ETag against If-None-Match (a list, `*`, or weak forms of the same tag). */
 function matches(ifNoneMatch: string, etag: string): boolean {
   if (ifNoneMatch === etag || ifNoneMatch.trim() === '*') return true;
@@ -114,7 +117,7 @@ export interface Routes {
 /** The Products routes of the contract plus the operational ones, with 405s for other methods. */
 export function createRoutes(deps: RouteDeps): Routes {
   const router = new Router();
-  const cacheControl = `public, max-age=${deps.httpMaxAgeSeconds}`;
+  const cacheControl = documentCacheControl(deps.httpMaxAgeSeconds);
 
   const serveProduct = async (ctx: Context, kind: DocumentKind, id: number): Promise<void> => {
     const found = deps.documents.product(kind, id);

@@ -10,8 +10,8 @@ export const DATABASE_BASELINE = 'database: pgbench';
 
 // Documents per statement: about what a worker's batches hold under cold load (~10).
 const BATCH = 8;
-// Debian's PostgreSQL 15 client (CI installs postgresql-15); PATH's otherwise.
-const PGBENCH = ['/usr/lib/postgresql/15/bin/pgbench', 'pgbench'].find((p) => !p.includes('/') || fs.existsSync(p))!;
+// Debian's PostgreSQL 15 pgbench (CI installs postgresql-15).
+const DEBIAN_PGBENCH = '/usr/lib/postgresql/15/bin/pgbench';
 
 /**
  * The service's own batch statement, styles ids only, as a pgbench script: `BATCH` ids drawn
@@ -37,7 +37,7 @@ interface PgbenchRun {
 function runPgbench(url: string, scriptFile: string, clients: number, seconds: number): Promise<PgbenchRun> {
   const args = ['-n', '-M', 'prepared', '-f', scriptFile, '-c', String(clients), '-j', '1', '-T', String(seconds), url];
   return new Promise((resolve, reject) => {
-    const child = spawn(PGBENCH, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(fs.existsSync(DEBIAN_PGBENCH) ? DEBIAN_PGBENCH : 'pgbench', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
