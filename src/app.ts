@@ -5,6 +5,7 @@ import type { DocumentStore } from './catalog/documents';
 import type { CorsOrigins } from './config';
 import { createCors } from './http/cors';
 import { createDocumentFront, createHandoffs } from './http/document-front';
+import { createDocumentResponder } from './http/document-response';
 import { errorHandler } from './http/errors';
 import { createRequestLine, requestLog } from './http/request-log';
 import { createRoutes, documentCacheControl } from './http/routes';
@@ -32,12 +33,17 @@ export function createApp(deps: AppDeps): Koa {
   const cors = createCors(deps.corsAllowOrigins);
   const line = createRequestLine(deps.log, deps.metrics);
   const handoffs = createHandoffs();
-  const { documentFastPath, router, unanswered } = createRoutes({ ...deps, cors, failedRead: handoffs.failedRead });
+  const responder = createDocumentResponder({
+    cacheControl: documentCacheControl(deps.httpMaxAgeSeconds),
+    encode: deps.documents.encode,
+    metrics: deps.metrics,
+  });
+  const { documentFastPath, router, unanswered } = createRoutes({ ...deps, responder, cors, failedRead: handoffs.failedRead });
 
   const app = new (class extends Koa {
     override callback(): Handler {
       const front = createDocumentFront(
-        { documents: deps.documents, cacheControl: documentCacheControl(deps.httpMaxAgeSeconds), line, cors, handoffs },
+        { documents: deps.documents, responder, line, cors, handoffs },
         super.callback() as RequestListener,
       );
       // The service speaks HTTP/1.1 only (src/http/server.ts): the front takes node's http types.

@@ -40,6 +40,8 @@ export interface Config {
   cacheTtlSeconds: number;
   /** Lifetime of a cached "no such product" answer, in seconds. */
   cacheNotFoundTtlSeconds: number;
+  /** A document is compressed (br or gzip, as asked) at its Nth request wanting that coding; 0 never compresses. */
+  compressAfterRequests: number;
   /** `Cache-Control: max-age` sent with every 200 document, in seconds. */
   httpMaxAgeSeconds: number;
   /** Origins whose pages may call the API from the browser (CORS): every one (`'*'`), or these exactly. */
@@ -147,6 +149,10 @@ export function loadConfig(env: Env = process.env): Config {
     cacheTtlSeconds: int('CACHE_TTL_SECONDS', 300, 1, 7 * 86_400),
     // 10 s: long enough to absorb a flood of unknown ids, short enough for new products to appear.
     cacheNotFoundTtlSeconds: int('CACHE_NOT_FOUND_TTL_SECONDS', 10, 1, 86_400),
+    // 3: the miss and two hits. Storefront pages ask for a product's styles twice per view,
+    // so 2 would compress every product ever viewed; a third request marks a document as
+    // one that comes back (README, Compression).
+    compressAfterRequests: int('COMPRESS_AFTER_REQUESTS', 3, 0, 1_000_000),
     // 60 s of browser/CDN caching.
     httpMaxAgeSeconds: int('HTTP_MAX_AGE_SECONDS', 60, 0, 31_536_000),
     // '*': the catalog is public and takes no cookies, so any storefront page may read it.

@@ -1,12 +1,27 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import type { Coding } from './compression';
 
 /** A response body as sent on the wire, with its strong validator. */
-export interface Document {
+export interface Representation {
   /** The body's bytes, one character per byte (latin1): its length is its size on the wire. */
   readonly body: string;
-  /** Strong ETag (quoted) derived from the body's bytes. */
+  /** Strong ETag (quoted): each representation of a document has its own. */
   readonly etag: string;
+}
+
+/**
+ * A document as cached: its identity representation, and its compressed ones once it has
+ * proven hot (`encode`). `null` for a coding: compressed it was no smaller, identity is sent.
+ */
+export interface Document extends Representation {
+  readonly key: string;
+  readonly br?: Representation | null;
+  readonly gzip?: Representation | null;
+  /** Requests that wanted a coding this document does not have yet (the cache's bookkeeping). */
+  wants: number;
+  /** A compression of this document is running. */
+  compressing: boolean;
 }
 
 /** Cached answer "this id is not in the catalog": stored in the LRU as it is. */
@@ -16,6 +31,16 @@ export type CacheEntry = Document | typeof NOT_FOUND;
 /** Loads one key from the database: the body bytes (a latin1 string), or `undefined` when there is no such document. */
 export type Loader = (key: string) => Promise<string | undefined>;
 
+/** How documents get their compressed representations: lazily, once hot, off the event loop. */
+export interface CompressionOptions {
+  /** Compresses identity bytes (src/catalog/compression.ts `compress`, on the thread pool). */
+  compress: (coding: Coding, body: Buffer) => Promise<Buffer>;
+  /** A document is compressed into a coding at its Nth request wanting it (the miss counts); 0: never. */
+  afterRequests: number;
+  /** Most compressions running at once in this cache; a request finding them all busy is served as it is. */
+  maxInFlight: number;
+}
+
 export interface CacheOptions {
   /** Byte budget for bodies plus per-entry bookkeeping. */
   maxBytes: number;
@@ -24,6 +49,7 @@ export interface CacheOptions {
   /** Lifetime of a NOT_FOUND entry, in ms. */
   notFoundTtlMs: number;
   load: Loader;
+  compression?: CompressionOptions;
 }
 
 export interface CacheStats {
@@ -32,6 +58,10 @@ export interface CacheStats {
   evictions: number;
   bytes: number;
   entries: number;
+  /** Compressed representations stored (one per document and coding). */
+  compressions: number;
+  /** Compressions that failed (the document stays as it was). */
+  compressionFailures: number;
 }
 
 export interface DocumentCache {
@@ -40,6 +70,12 @@ export interface DocumentCache {
    * Concurrent misses for one key share a single load.
    */
   get(key: string): CacheEntry | Promise<CacheEntry>;
+  /**
+   * Says a request wanted `doc` in `coding`, which it does not have yet: at the configured
+   * request count the document is compressed on the thread pool, and the cached entry, if
+   * it is still the cached one, is replaced by one with both (its size charged, its expiry kept).
+   */
+  encode(doc: Document, coding: Coding): void;
   /** Drops every entry (after a catalog reload). Loads in flight are discarded, not cached. */
   clear(): void;
   stats(): CacheStats;
@@ -49,14 +85,26 @@ export interface DocumentCache {
 // entry object and the LRU's own slots. Measured as heapUsed after gc() over 100k entries
 // of 100 and 1000 bytes: 296 and 290 bytes.
 export const ENTRY_OVERHEAD_BYTES = 300;
+// Per stored compressed representation beyond its bytes: its object, string header and ETag.
+export const REPRESENTATION_OVERHEAD_BYTES = 100;
 const NOT_FOUND_SIZE = ENTRY_OVERHEAD_BYTES;
 
 function etagOf(body: string): string {
   return `"${createHash('sha1').update(body, 'latin1').digest('base64url')}"`;
 }
 
+/** A compressed representation's strong ETag: the identity's, tagged with the coding. */
+export const codedEtag = (etag: string, coding: Coding): string => `${etag.slice(0, -1)}-${coding}"`;
+
+const representationSize = (rep: Representation | null | undefined): number =>
+  rep ? rep.body.length + REPRESENTATION_OVERHEAD_BYTES : 0;
+const documentSize = (doc: Document): number =>
+  doc.body.length + doc.key.length + ENTRY_OVERHEAD_BYTES + representationSize(doc.br) + representationSize(doc.gzip);
+
 export function createDocumentCache(opts: CacheOptions): DocumentCache {
-  const counters = { hits: 0, misses: 0, evictions: 0 };
+  const counters = { hits: 0, misses: 0, evictions: 0, compressions: 0, compressionFailures: 0 };
+  const compression = opts.compression;
+  let compressing = 0;
   // Bumped by clear(): a load that started before it must not repopulate the cache.
   let generation = 0;
   // Loads in flight, one per key: concurrent misses of a key share it. lru-cache's fetch()
@@ -70,8 +118,7 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
     // Expired entries are dropped on access; no timers per entry.
     ttlAutopurge: false,
     updateAgeOnGet: false,
-    sizeCalculation: (value, key) =>
-      value === NOT_FOUND ? NOT_FOUND_SIZE : value.body.length + key.length + ENTRY_OVERHEAD_BYTES,
+    sizeCalculation: (value) => (value === NOT_FOUND ? NOT_FOUND_SIZE : documentSize(value)),
     dispose: (_value, _key, reason) => {
       if (reason === 'evict') counters.evictions++;
     },
@@ -82,7 +129,7 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
     const loaded = opts.load(key).then(
       (body) => {
         if (loading.get(key) === loaded) loading.delete(key);
-        const entry: CacheEntry = body === undefined ? NOT_FOUND : { body, etag: etagOf(body) };
+        const entry: CacheEntry = body === undefined ? NOT_FOUND : { key, body, etag: etagOf(body), wants: 0, compressing: false };
         // Started before a clear(): the waiting callers get it, the cache does not keep it.
         if (started === generation) lru.set(key, entry, body === undefined ? { ttl: Math.min(opts.ttlMs, opts.notFoundTtlMs) } : undefined);
         return entry;
@@ -96,7 +143,38 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
     return loaded;
   };
 
+  const stored = (doc: Document, coding: Coding, compressed: Buffer): void => {
+    // Cleared, evicted, expired or replaced meanwhile: the result has no home.
+    if (lru.peek(doc.key) !== doc) return;
+    // Not smaller (a tiny document): identity is this coding's answer from now on.
+    const rep = compressed.length < doc.body.length ? { body: compressed.toString('latin1'), etag: codedEtag(doc.etag, coding) } : null;
+    const next: Document = coding === 'br' ? { ...doc, br: rep, wants: 0, compressing: false } : { ...doc, gzip: rep, wants: 0, compressing: false };
+    if (rep) counters.compressions++;
+    lru.set(doc.key, next, { noUpdateTTL: true });
+  };
+
+  const encode = (doc: Document, coding: Coding): void => {
+    if (compression === undefined || compression.afterRequests === 0 || doc[coding] !== undefined || doc.compressing) return;
+    if (++doc.wants < compression.afterRequests || compressing >= compression.maxInFlight) return;
+    doc.compressing = true;
+    compressing++;
+    compression.compress(coding, Buffer.from(doc.body, 'latin1')).then(
+      (compressed) => {
+        compressing--;
+        stored(doc, coding, compressed);
+      },
+      () => {
+        compressing--;
+        counters.compressionFailures++;
+        // Tried again after as many requests as the first time.
+        doc.wants = 0;
+        doc.compressing = false;
+      },
+    );
+  };
+
   return {
+    encode,
     get(key) {
       const hit = lru.get(key);
       if (hit !== undefined) {

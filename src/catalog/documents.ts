@@ -2,7 +2,8 @@ import type { ReadPool } from '../postgres/replicas';
 import { isConnectionFailure } from '../postgres/errors';
 import { createBatcher } from './batch';
 import { CatalogOverloadedError } from './errors';
-import { createDocumentCache, NOT_FOUND, type CacheEntry, type CacheStats } from './cache';
+import { createDocumentCache, NOT_FOUND, type CacheEntry, type CacheStats, type CompressionOptions, type Document } from './cache';
+import type { Coding } from './compression';
 
 /** The precomputed documents of the catalog, read through the worker's cache. */
 export interface DocumentStore {
@@ -10,6 +11,8 @@ export interface DocumentStore {
   product(kind: DocumentKind, id: number): CacheEntry | Promise<CacheEntry>;
   /** `/products?page&count`: always a document (an empty page is `[]`). */
   page(page: number, count: number): CacheEntry | Promise<CacheEntry>;
+  /** A request wanted `doc` in `coding` and got another representation (cache.ts `encode`). */
+  encode(doc: Document, coding: Coding): void;
   /** Forget every cached document, after the catalog changed. */
   invalidate(): void;
   /**
@@ -41,6 +44,8 @@ export interface DocumentStoreOptions {
    * misses wait and leave together as the next batch. Default: no bound.
    */
   maxConcurrentReads?: number;
+  /** Compressed representations of hot documents; none without. */
+  compression?: CompressionOptions;
   /** Observes each database read, in seconds (metrics). */
   onFetch?: (kind: DocumentKind | 'page', seconds: number) => void;
 }
@@ -153,11 +158,13 @@ export function createDocumentStore(opts: DocumentStoreOptions): DocumentStore {
     ttlMs: opts.cacheTtlMs,
     notFoundTtlMs: opts.notFoundTtlMs,
     load,
+    compression: opts.compression,
   });
 
   return {
     product: (kind, id) => cache.get(PREFIX[kind] + id),
     page: (page, count) => cache.get(`l${page}:${count}`),
+    encode: cache.encode,
     invalidate: () => cache.clear(),
     async warm(connections) {
       // Concurrent statements make the pool open a connection for each.

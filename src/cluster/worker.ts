@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { Logger } from 'pino';
 import { createApp } from '../app';
 import { createDocumentStore } from '../catalog/documents';
+import { compress } from '../catalog/compression';
 import { documentBytes } from '../catalog/memory';
 import type { Config } from '../config';
 import { checkCatalogLoaded } from '../postgres/live-catalog';
@@ -40,6 +41,9 @@ export async function runWorker(config: Config): Promise<void> {
     notFoundTtlMs: config.cacheNotFoundTtlSeconds * 1000,
     maxInFlight: config.pgPoolMax + config.pgQueueMax,
     maxConcurrentReads: config.pgDocumentReads,
+    // Two at once: the thread pool has four threads, and compressing must not take the cores
+    // the event loops need; a request finding both busy is answered as the document stands.
+    compression: { compress, afterRequests: config.compressAfterRequests, maxInFlight: 2 },
     onFetch: metrics?.observeFetch,
   });
   metrics?.watchCache(() => documents.cacheStats(), documentsMaxBytes);

@@ -3,7 +3,8 @@ import { NOT_FOUND, type CacheEntry } from '../catalog/cache';
 import type { DocumentStore } from '../catalog/documents';
 import type { Cors } from './cors';
 import type { OpenRequest, RequestLine } from './request-log';
-import { documentHeaders, documentRequest, type DocumentRequest } from './routes';
+import type { DocumentResponder } from './document-response';
+import { documentRequest, type DocumentRequest } from './routes';
 
 /** A request the front opened and handed to koa, with the read that failed, if one did. */
 interface Handoff {
@@ -31,8 +32,8 @@ export function createHandoffs(): Handoffs {
 
 export interface DocumentFrontDeps {
   documents: DocumentStore;
-  /** The documents' Cache-Control value. */
-  cacheControl: string;
+  /** The koa routes' own (src/http/document-response.ts). */
+  responder: DocumentResponder;
   line: RequestLine;
   cors: Pick<Cors, 'headers'>;
   handoffs: Handoffs;
@@ -48,7 +49,7 @@ export interface DocumentFrontDeps {
  * answered, logged and counted by koa's one error handler, and nothing is read twice.
  */
 export function createDocumentFront(deps: DocumentFrontDeps, koa: RequestListener): RequestListener {
-  const { documents, cacheControl, line, cors, handoffs } = deps;
+  const { documents, responder, line, cors, handoffs } = deps;
 
   const answer = (req: IncomingMessage, res: ServerResponse, opened: OpenRequest, asked: DocumentRequest, entry: CacheEntry): void => {
     if (entry === NOT_FOUND) {
@@ -56,18 +57,18 @@ export function createDocumentFront(deps: DocumentFrontDeps, koa: RequestListene
       return void koa(req, res);
     }
     cors.headers(req, res);
-    const notModified = documentHeaders(req, res, entry, cacheControl);
-    const status = notModified ? 304 : 200;
+    const body = responder.respond(req, res, entry);
+    const status = body === undefined ? 304 : 200;
     res.statusCode = status;
     // As koa: the request line is written when the answer is ready, before it is sent.
     line.close(opened, req.method!, asked.template, status);
-    if (notModified) return void res.end();
-    res.setHeader('Content-Length', entry.body.length);
+    if (body === undefined) return void res.end();
+    res.setHeader('Content-Length', body.length);
     // The cached string itself, one byte a character: node writes the header block and the
     // body with one write(2) from one copy, where a Buffer body costs a copy, an external
     // allocation and a two-part writev: 8–19 % more hot styles requests a second
     // (interleaved pairs, README Performance). What a slow socket cannot take is copied by node.
-    res.end(entry.body, 'latin1');
+    res.end(body, 'latin1');
   };
 
   const fail = (req: IncomingMessage, res: ServerResponse, opened: OpenRequest, error: unknown): void => {

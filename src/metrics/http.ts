@@ -1,4 +1,4 @@
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { createHotHistogram, type HistogramChild } from './histogram';
 
 /** What the request-log middleware reports about every request. */
@@ -10,6 +10,11 @@ export interface RequestObserver {
    * undefined when no route matched; `seconds` is the time spent in the application.
    */
   finished(route: string | undefined, method: string, status: number, seconds: number): void;
+  /**
+   * A document body went out: `bytes` on the wire in content coding `encoding`, `identityBytes`
+   * its size uncompressed (the two are equal for identity).
+   */
+  sent(encoding: 'br' | 'gzip' | 'identity', bytes: number, identityBytes: number): void;
 }
 
 // Seconds. A document is served from memory in well under a millisecond and from the
@@ -49,6 +54,28 @@ export function createHttpMetrics(registry: Registry): RequestObserver {
     },
   });
 
+  // Bytes by coding, kept as plain numbers and read at scrape time (no hot-path cost).
+  const sent = { br: 0, gzip: 0, identity: 0 };
+  const uncompressed = { br: 0, gzip: 0, identity: 0 };
+  const bytesCounter = (name: string, help: string, source: Record<keyof typeof sent, number>): void => {
+    new Counter({
+      name,
+      help,
+      labelNames: ['encoding'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [encoding, bytes] of Object.entries(source)) this.inc({ encoding }, bytes);
+      },
+    });
+  };
+  bytesCounter('atelier_http_response_bytes_total', 'Document body bytes sent, by content coding (br, gzip, identity).', sent);
+  bytesCounter(
+    'atelier_http_response_uncompressed_bytes_total',
+    'The identity size of the document bodies sent, by the content coding they were sent in: divided by atelier_http_response_bytes_total, the compression ratio.',
+    uncompressed,
+  );
+
   const children = new Map<string, Map<string, Array<HistogramChild | undefined>>>();
 
   const childFor = (route: string, method: string, statusClass: number): HistogramChild => {
@@ -72,6 +99,10 @@ export function createHttpMetrics(registry: Registry): RequestObserver {
       inFlight--;
       const cls = status >= 100 && status < 600 ? Math.floor(status / 100) : 0;
       childFor(route ?? UNMATCHED_ROUTE, KNOWN_METHODS.has(method) ? method : 'OTHER', cls).observe(seconds);
+    },
+    sent(encoding, bytes, identityBytes) {
+      sent[encoding] += bytes;
+      uncompressed[encoding] += identityBytes;
     },
   };
 }

@@ -73,6 +73,8 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
   cacheCounter('atelier_cache_hits_total', 'Document cache lookups answered from memory (documents and cached 404s).', (s) => s.hits);
   cacheCounter('atelier_cache_misses_total', 'Document cache lookups that went to the database (or joined a load in progress).', (s) => s.misses);
   cacheCounter('atelier_cache_evictions_total', 'Documents evicted to stay within the cache byte budget (not expiries, not clears).', (s) => s.evictions);
+  cacheCounter('atelier_cache_compressions_total', 'Compressed representations of hot documents stored, one per document and coding.', (s) => s.compressions);
+  cacheCounter('atelier_cache_compression_failures_total', 'Compressions of a document that failed (it stays identity, retried later).', (s) => s.compressionFailures);
   watchedGauge(cache, 'atelier_cache_size_bytes', 'Bytes the document cache holds: bodies plus per-entry bookkeeping.', (s) => s.bytes);
   watchedGauge(cache, 'atelier_cache_entries', 'Entries in the document cache, documents and cached 404s.', (s) => s.entries);
   watchedGauge(() => cacheMaxBytes, 'atelier_cache_max_bytes', 'Bytes the cached documents may fill: their share of CACHE_MAX_BYTES, the rest is room for the garbage collector.', (max) => max);

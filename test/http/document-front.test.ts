@@ -9,18 +9,25 @@ import { CatalogOverloadedError } from '../../src/catalog/errors';
 import type { CorsOrigins } from '../../src/config';
 import type { RequestObserver } from '../../src/metrics/http';
 import { createHttpServer } from '../../src/http/server';
+import { testDocument } from '../support/documents';
 import { memoryLogger } from '../support/silent-logger';
 
 /**
  * Documents whose answer depends on the id: 1–5 cached (synchronous), 6–9 read (a promise),
  * 10–12 unknown, 13 the database down (503), 14 the reads at their bound (503, expected), 15 a
- * fault (500, logged); every other id unknown.
+ * fault (500, logged); every other id unknown. Compressed representations: 1 and 6 both, 2
+ * brotli only, 3 gzip only, 4 both found no smaller; the rest none yet.
  */
-function documents(): DocumentStore & { reads: () => number } {
+function documents(): DocumentStore & { reads: () => number; encodes: string[] } {
   let reads = 0;
-  const doc = (kind: DocumentKind, id: number) => ({ body: `{"kind":"${kind}","id":${id},"name":"Caf\u00c3\u00a9"}`, etag: `"${kind}-${id}"` });
+  const encodes: string[] = [];
+  const CODINGS: Record<number, Parameters<typeof testDocument>[3]> = { 1: { br: true, gzip: true }, 6: { br: true, gzip: true }, 2: { br: true }, 3: { gzip: true }, 4: { br: null, gzip: null } };
+  const doc = (kind: DocumentKind, id: number) =>
+    testDocument(`${kind}${id}`, `{"kind":"${kind}","id":${id},"name":"Caf\u00c3\u00a9","padding":"${'x'.repeat(200)}"}`, `"${kind}-${id}"`, CODINGS[id]);
   return {
     reads: () => reads,
+    encodes,
+    encode: (d, coding) => void encodes.push(`${d.key} ${coding}`),
     product(kind, id): CacheEntry | Promise<CacheEntry> {
       reads++;
       if (id <= 5) return doc(kind, id);
@@ -30,10 +37,10 @@ function documents(): DocumentStore & { reads: () => number } {
       if (id === 15) return Promise.reject(new Error('relation "catalog.styles_doc" does not exist'));
       return NOT_FOUND;
     },
-    page: () => ({ body: '[]', etag: '"page"' }),
+    page: () => testDocument('l1:5', '[]', '"page"'),
     invalidate: () => undefined,
     warm: async () => undefined,
-    cacheStats: () => ({ hits: 0, misses: 0, evictions: 0, bytes: 0, entries: 0 }),
+    cacheStats: () => ({ hits: 0, misses: 0, evictions: 0, bytes: 0, entries: 0, compressions: 0, compressionFailures: 0 }),
   };
 }
 
@@ -44,6 +51,7 @@ function recordingMetrics(): RequestObserver & { calls: string[] } {
     calls,
     started: () => void calls.push('started'),
     finished: (route, method, status) => void calls.push(`finished ${route} ${method} ${status}`),
+    sent: (encoding, bytes, identityBytes) => void calls.push(`sent ${encoding} ${bytes} ${identityBytes}`),
   };
 }
 
@@ -126,7 +134,8 @@ for (const cors of ['*', ['https://shop.example']] as CorsOrigins[]) {
       const header = (name: string, values: string[]) => fc.option(fc.constantFrom(...values), { nil: undefined }).map((v) => (v === undefined ? {} : { [name]: v }));
       const headers = fc
         .tuple(
-          header('If-None-Match', ['"styles-3"', '"product-7"', 'W/"related-2"', '*', '"other"', '"a", "product-1"', '']),
+          header('If-None-Match', ['"styles-3"', '"product-7"', 'W/"related-2"', '*', '"other"', '"a", "product-1"', '', '"product-1-br"', '"styles-3-gzip"', '"related-6-br", "x"']),
+          header('Accept-Encoding', ['br, gzip', 'gzip', 'br;q=0, gzip', 'gzip;q=1, br;q=0.5', 'identity', '*', '*;q=0', 'identity;q=0', 'x-gzip', '']),
           header('X-Request-Id', ['shop-42', 'bad id with spaces', 'x'.repeat(129)]),
           header('Origin', ['https://shop.example', 'https://evil.example']),
         )
@@ -140,6 +149,7 @@ for (const cors of ['*', ['https://shop.example']] as CorsOrigins[]) {
           expect(a, what).to.deep.equal(b);
           expect(newLines(front, before[0]!), what).to.deep.equal(newLines(koaOnly, before[1]!));
           expect(front.metrics.calls.slice(before[2]), what).to.deep.equal(koaOnly.metrics.calls.slice(before[3]));
+          expect(front.store.encodes.length, what).to.equal(koaOnly.store.encodes.length);
         }),
         { numRuns: 400 },
       );

@@ -9,6 +9,8 @@ import { requestLog } from '../../src/http/request-log';
 import { createCors } from '../../src/http/cors';
 import { createRoutes } from '../../src/http/routes';
 import { serve } from '../support/http';
+import { createDocumentResponder } from '../../src/http/document-response';
+import { testDocument } from '../support/documents';
 import { memoryLogger } from '../support/silent-logger';
 
 /** Documents for ids 1–9 (one per kind, naming kind and id); every other id is unknown. */
@@ -17,17 +19,24 @@ function documents(): DocumentStore & { reads: number } {
     reads: 0,
     product(kind: DocumentKind, id: number) {
       store.reads++;
-      return id <= 9 ? { body: `{"kind":"${kind}","id":${id}}`, etag: `"${kind}-${id}"` } : NOT_FOUND;
+      return id <= 9 ? testDocument(`${kind}${id}`, `{"kind":"${kind}","id":${id}}`, `"${kind}-${id}"`) : NOT_FOUND;
     },
-    page: () => ({ body: '[]', etag: '"page"' }),
+    page: () => testDocument('l1:5', '[]', '"page"'),
+    encode: () => undefined,
     invalidate: () => undefined,
     warm: async () => undefined,
-    cacheStats: () => ({ hits: 0, misses: 0, evictions: 0, bytes: 0, entries: 0 }),
+    cacheStats: () => ({ hits: 0, misses: 0, evictions: 0, bytes: 0, entries: 0, compressions: 0, compressionFailures: 0 }),
   };
   return store;
 }
 
-const deps = { checkReady: async () => undefined, httpMaxAgeSeconds: 60, corsAllowOrigins: '*' as const, cors: createCors('*') };
+const deps = {
+  checkReady: async () => undefined,
+  httpMaxAgeSeconds: 60,
+  corsAllowOrigins: '*' as const,
+  cors: createCors('*'),
+  responder: createDocumentResponder({ cacheControl: 'public, max-age=60', encode: () => undefined }),
+};
 
 /** The app as createApp wires it, and the same app with the router alone (no fast path). */
 async function twoApps() {

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { createApp } from '../../src/app';
+import { compress } from '../../src/catalog/compression';
 import { createDocumentStore, type DocumentStore } from '../../src/catalog/documents';
 import type { CorsOrigins } from '../../src/config';
 import { checkCatalogLoaded } from '../../src/postgres/live-catalog';
@@ -21,7 +22,14 @@ export interface RunningApp {
 /** The real app over a real pool on `databaseUrl`, served on a free port. Counts document queries. */
 export async function startApp(
   databaseUrl: string,
-  opts: { cacheMaxBytes?: number; notFoundTtlMs?: number; connectTimeoutMs?: number; corsAllowOrigins?: CorsOrigins } = {},
+  opts: {
+    cacheMaxBytes?: number;
+    notFoundTtlMs?: number;
+    connectTimeoutMs?: number;
+    corsAllowOrigins?: CorsOrigins;
+    /** As COMPRESS_AFTER_REQUESTS (default: the service's, 3). */
+    compressAfterRequests?: number;
+  } = {},
 ): Promise<RunningApp> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: opts.connectTimeoutMs ?? 2000 });
   pool.on('error', () => undefined);
@@ -38,6 +46,7 @@ export async function startApp(
     cacheTtlMs: 60_000,
     notFoundTtlMs: opts.notFoundTtlMs ?? 10_000,
     onFetch: () => void fetches++,
+    compression: { compress, afterRequests: opts.compressAfterRequests ?? 3, maxInFlight: 2 },
   });
   const { log, lines } = memoryLogger();
   const app = createApp({
