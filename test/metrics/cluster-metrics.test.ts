@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import http from 'node:http';
 import pg from 'pg';
 import { recordEtlSummary } from '../../db/etl/summary';
 import { FIXTURE } from '../support/fixture';
@@ -111,6 +112,31 @@ describe('cluster-wide metrics of the real built service (WORKERS=2)', function 
     }
   });
 
+  it('when documents go out compressed and not, then bytes by coding and their identity sizes add up over both workers', async () => {
+    const before = await read();
+    const sent: Record<string, { bytes: number; identity: number }> = { br: { bytes: 0, identity: 0 }, gzip: { bytes: 0, identity: 0 }, identity: { bytes: 0, identity: 0 } };
+    const identity = (await rawGet(server!.url + '/products/1/styles', {})).body.length;
+    sent.identity!.bytes += identity;
+    sent.identity!.identity += identity;
+    // Enough requests per coding for both workers to see the document hot and compress it.
+    for (let i = 0; i < 60; i++) {
+      for (const coding of ['br', 'gzip', 'identity']) {
+        const res = await rawGet(server!.url + '/products/1/styles', { 'Accept-Encoding': coding });
+        const used = res.encoding ?? 'identity';
+        sent[used]!.bytes += res.body.length;
+        sent[used]!.identity += identity;
+      }
+    }
+    expect(sent.br!.bytes, 'some answers in br').to.be.above(0);
+    expect(sent.gzip!.bytes, 'some answers in gzip').to.be.above(0);
+    const after = await read();
+    for (const [encoding, { bytes, identity: uncompressed }] of Object.entries(sent)) {
+      const delta = (name: string): number => total(after, name, { encoding }) - total(before, name, { encoding });
+      expect(delta('atelier_http_response_bytes_total'), encoding).to.equal(bytes);
+      expect(delta('atelier_http_response_uncompressed_bytes_total'), encoding).to.equal(uncompressed);
+    }
+  });
+
   it('when the catalog and an ETL summary are in the database, then their version, load time and row counts are exposed', async () => {
     const samples = await read();
     const client = new pg.Client({ connectionString: db!.url });
@@ -130,3 +156,16 @@ describe('cluster-wide metrics of the real built service (WORKERS=2)', function 
     expect((await fetch(metricsUrl, { method: 'POST' })).status).to.equal(405);
   });
 });
+
+/** A GET whose body is kept as the bytes on the wire (fetch would decode it). */
+function rawGet(url: string, headers: Record<string, string>): Promise<{ body: Buffer; encoding: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { headers, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ body: Buffer.concat(chunks), encoding: res.headers['content-encoding'] }));
+      })
+      .on('error', reject);
+  });
+}
