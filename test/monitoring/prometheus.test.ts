@@ -123,7 +123,7 @@ describe('a real Prometheus scraping the running service', function () {
 
   it('when the service has traffic, then the main dashboard panels show data for it', async () => {
     await sendRequests(service!.url, 60, ['/products/1', '/products/3/styles']);
-    const panels = ['Requests per second', 'Latency p50 / p95 / p99 (Products routes)', 'Cache hit ratio', 'Database pool', 'Event-loop lag p99 (worst worker)', 'Catalog version', 'CPU'];
+    const panels = ['Requests per second', 'Latency p50 / p95 / p99 (Products routes)', 'Cache hit ratio', 'Database pool', 'Compression ratio', 'Event-loop lag p99 (worst worker)', 'Catalog version', 'CPU'];
     const dashboard = readDashboard();
     for (const title of panels) {
       const panel = dashboard.panels.find((p) => p.title === title);
