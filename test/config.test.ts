@@ -25,6 +25,7 @@ describe('config (unit)', () => {
       cacheMaxBytes: 128 * 1024 * 1024,
       cacheTtlSeconds: 300,
       cacheNotFoundTtlSeconds: 10,
+      compressAfterRequests: 3,
       httpMaxAgeSeconds: 60,
       corsAllowOrigins: '*',
       logLevel: 'info',
