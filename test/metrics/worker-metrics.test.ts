@@ -47,7 +47,12 @@ describe('worker metrics registry', () => {
       (m as unknown as { values: Array<{ labels: object }> }).values.flatMap((v) => Object.keys(v.labels)),
     );
     expect(registryLabels).to.include.members(['route', 'method', 'status_class', 'kind', 'le']);
-    for (const label of registryLabels) expect(['route', 'method', 'status_class', 'kind', 'le']).to.include(label);
+    // encoding: the content codings the service stores, a closed set.
+    for (const label of registryLabels) expect(['route', 'method', 'status_class', 'kind', 'le', 'encoding']).to.include(label);
+    const encodings = ours.flatMap((m) =>
+      (m as unknown as { values: Array<{ labels: { encoding?: string } }> }).values.flatMap((v) => (v.labels.encoding === undefined ? [] : [v.labels.encoding])),
+    );
+    expect(new Set(encodings)).to.deep.equal(new Set(['br', 'gzip', 'identity']));
   });
 
   it('when the cache and pool are watched, then a scrape reports their current counts', async () => {
