@@ -1,10 +1,12 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { intOption, UsageError } from '../cli/options';
 import { parseCorsOrigins, type CorsOrigins } from '../config';
+import type { NginxTls } from './nginx-tls';
+import { parseTls, TLS_OPTIONS, TLS_USAGE } from './tls-args';
 
 /** `npm run fleet -- …`: run a local fleet, or write a bare-metal nginx configuration. */
 export type FleetCommand =
-  | { command: 'run'; instances: number; port: number; workers?: number; runDir: string; microcache: boolean; nginxBin?: string }
+  | { command: 'run'; instances: number; port: number; workers?: number; runDir: string; microcache: boolean; nginxBin?: string; tls?: NginxTls }
   | {
       command: 'nginx-config';
       out: string;
@@ -14,18 +16,20 @@ export type FleetCommand =
       microcache: boolean;
       limitExempt: string[];
       corsAllowOrigins: CorsOrigins;
+      tls?: NginxTls;
     };
 
 export const USAGE = `usage:
-  npm run fleet -- [--instances N] [--port P] [--workers W] [--run-dir DIR] [--microcache] [--nginx BIN]
+  npm run fleet -- [--instances N] [--port P] [--workers W] [--run-dir DIR] [--microcache] [--nginx BIN] [TLS]
       N instances (default 2) of the service behind nginx on 127.0.0.1:P (default 8080);
       each instance runs W workers (default: the service's WORKERS); logs in DIR (default .data/fleet).
   node dist/src/fleet/cli.js nginx-config --out DIR --upstream HOST:PORT [--upstream HOST:PORT …]
       [--listen 80] [--status-listen 127.0.0.1:8081] [--limit-exempt ADDR …] [--microcache]
-      [--cors-allow-origins ORIGINS]
+      [--cors-allow-origins ORIGINS] [TLS]
       writes DIR/nginx.conf and DIR/upstream.conf for a bare-metal load balancer; ORIGINS is
       the instances' CORS_ALLOW_ORIGINS (default *), for the CORS headers of nginx's own answers
-      (run: nginx -p DIR/ -e stderr -c DIR/nginx.conf).`;
+      (run: nginx -p DIR/ -e stderr -c DIR/nginx.conf).
+${TLS_USAGE}`;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -36,6 +40,7 @@ const RUN_OPTIONS = {
   'run-dir': { type: 'string' },
   microcache: { type: 'boolean' },
   nginx: { type: 'string' },
+  ...TLS_OPTIONS,
 } as const satisfies Options;
 
 const NGINX_CONFIG_OPTIONS = {
@@ -47,6 +52,7 @@ const NGINX_CONFIG_OPTIONS = {
   microcache: { type: 'boolean' },
   'limit-exempt': { type: 'string', multiple: true },
   'cors-allow-origins': { type: 'string' },
+  ...TLS_OPTIONS,
 } as const satisfies Options;
 
 /**
@@ -73,6 +79,19 @@ function parse<O extends Options>(args: readonly string[], options: O) {
 const text = (value: string | boolean | undefined): string | undefined => (typeof value === 'string' ? value : undefined);
 const texts = (values: Array<string | boolean> | undefined): string[] => (values ?? []).filter((v): v is string => typeof v === 'string');
 
+/** The TLS settings of either command; see tls-args.ts. */
+function tlsOf(values: ReturnType<typeof parse<typeof TLS_OPTIONS>>): { tls?: NginxTls } {
+  const tls = parseTls({
+    cert: text(values['tls-cert']),
+    key: text(values['tls-key']),
+    hsts: values.hsts === true,
+    ocspStapling: values['tls-ocsp-stapling'] === true,
+    resolvers: texts(values['tls-resolver']).flatMap((r) => r.split(',')),
+    chain: text(values['tls-chain']),
+  });
+  return tls === undefined ? {} : { tls };
+}
+
 function parseRun(args: readonly string[]): FleetCommand {
   const values = parse(args, RUN_OPTIONS);
   const workers = text(values.workers);
@@ -85,6 +104,7 @@ function parseRun(args: readonly string[]): FleetCommand {
     runDir: text(values['run-dir']) ?? '.data/fleet',
     microcache: values.microcache === true,
     ...(nginxBin !== undefined && { nginxBin }),
+    ...tlsOf(values),
   };
 }
 
@@ -106,6 +126,7 @@ function parseNginxConfig(args: readonly string[]): FleetCommand {
     microcache: values.microcache === true,
     limitExempt: texts(values['limit-exempt']),
     corsAllowOrigins,
+    ...tlsOf(values),
   };
 }
 

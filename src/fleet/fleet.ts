@@ -5,6 +5,7 @@ import { startFleetDatabase, type FleetDatabase } from './database';
 import { superviseInstance, type Instance } from './instance';
 import { sharedNginxDir, writeNginxConfig } from './nginx-config';
 import { findNginx, startNginx, testNginxConfig, type NginxProcess } from './nginx';
+import type { NginxTls } from './nginx-tls';
 import { freePort } from './process';
 
 export interface FleetOptions {
@@ -19,11 +20,13 @@ export interface FleetOptions {
   microcache: boolean;
   /** nginx binary; unset: found on PATH or in the usual places. */
   nginxBin?: string;
+  /** HTTPS with HTTP/2 on `port`; unset: plain HTTP. */
+  tls?: NginxTls;
   say: (line: string) => void;
 }
 
 export interface Fleet {
-  /** The load balancer: the URL clients use. */
+  /** The load balancer: the URL clients use (https:// with a certificate). */
   url: string;
   /** nginx's stub_status on its private listener (for the exporter). */
   statusUrl: string;
@@ -70,6 +73,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
       limitExempt: ['127.0.0.1'],
       workerProcesses: 'auto',
       corsAllowOrigins: opts.config.corsAllowOrigins,
+      ...(opts.tls !== undefined && { tls: opts.tls }),
     });
     await testNginxConfig(nginxBin, runDir, conf);
 
@@ -91,7 +95,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
 
     const nginx: NginxProcess = startNginx({ bin: nginxBin, prefix: runDir, conf, errorLog: path.join(logs, 'nginx-error.log') });
     cleanup.push(() => nginx.stop());
-    const url = `http://127.0.0.1:${opts.port}`;
+    const url = `${opts.tls !== undefined ? 'https' : 'http'}://127.0.0.1:${opts.port}`;
     await nginx.ready(`${url}/readyz`, 10_000);
 
     return {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { CorsOrigins } from '../config';
 import { projectRoot } from '../project-paths';
+import { renderTls, type NginxTls } from './nginx-tls';
 
 /** What differs between bare-metal load balancers; everything else is in nginx/*.conf. */
 export interface NginxSiteOptions {
@@ -19,6 +20,8 @@ export interface NginxSiteOptions {
   workerProcesses: 'auto' | number;
   /** The instances' CORS_ALLOW_ORIGINS: nginx's own answers carry the same CORS headers. */
   corsAllowOrigins: CorsOrigins;
+  /** HTTPS with HTTP/2 on `listen`; unset: plain HTTP. */
+  tls?: NginxTls;
 }
 
 /** Passive health check of every instance: 2 failures within 5 s take it out for 5 s. */
@@ -66,6 +69,7 @@ export function renderNginxConf(opts: NginxSiteOptions): string {
     CORS_ORIGINS: renderCorsOrigins(opts.corsAllowOrigins),
     CORS_VARY: opts.corsAllowOrigins === '*' ? '' : 'Origin',
     LIMIT_EXEMPT: opts.limitExempt.map((a) => `        ${check(a, ADDRESS, 'rate-limit exempt address')} 1;`).join('\n'),
+    ...renderTls(opts.tls, opts.sharedDir),
   };
   return fs.readFileSync(TEMPLATE(), 'utf8').replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
     const value = values[key];

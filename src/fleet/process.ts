@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -36,10 +37,15 @@ export function freePort(): Promise<number> {
 /** One GET without keep-alive; resolves with the status, or undefined when nothing answered. */
 function probe(url: string): Promise<number | undefined> {
   return new Promise((resolve) => {
-    const req = http.get(url, { agent: false, timeout: 2_000 }, (res) => {
+    const onResponse = (res: http.IncomingMessage): void => {
       res.resume();
       res.on('end', () => resolve(res.statusCode));
-    });
+    };
+    // https: a process this tool started, on loopback, is asked whether it is up; its
+    // certificate may be self-signed or name the public host, and no secret is sent.
+    const req = url.startsWith('https:')
+      ? https.get(url, { agent: false, timeout: 2_000, rejectUnauthorized: false }, onResponse)
+      : http.get(url, { agent: false, timeout: 2_000 }, onResponse);
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(undefined));
   });

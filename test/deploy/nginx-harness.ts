@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { CorsOrigins } from '../../src/config';
 import { sharedNginxDir, writeNginxConfig } from '../../src/fleet/nginx-config';
 import { findNginx, startNginx, testNginxConfig, type NginxProcess } from '../../src/fleet/nginx';
+import type { NginxTls } from '../../src/fleet/nginx-tls';
 import { freePort } from '../../src/fleet/process';
 import { requireTool } from '../support/binaries';
 
@@ -45,6 +46,7 @@ export async function startUpstream(respond = json(200, { ok: true })): Promise<
 }
 
 export interface Balancer {
+  /** http://127.0.0.1:PORT, or https:// with `tls`. */
   url: string;
   statusUrl: string;
   dir: string;
@@ -54,7 +56,7 @@ export interface Balancer {
 /** Real nginx with the project's configuration (as the fleet renders it) in front of `upstreams`. */
 export async function startBalancer(
   upstreams: readonly string[],
-  opts: { microcache?: boolean; limitExempt?: string[]; corsAllowOrigins?: CorsOrigins } = {},
+  opts: { microcache?: boolean; limitExempt?: string[]; corsAllowOrigins?: CorsOrigins; tls?: NginxTls } = {},
 ): Promise<Balancer> {
   const bin = findNginx();
   if (bin === undefined) throw new Error('nginx not installed');
@@ -70,10 +72,11 @@ export async function startBalancer(
     limitExempt: opts.limitExempt ?? ['127.0.0.1'],
     workerProcesses: 1,
     corsAllowOrigins: opts.corsAllowOrigins ?? '*',
+    ...(opts.tls !== undefined && { tls: opts.tls }),
   });
   await testNginxConfig(bin, dir, conf);
   const nginx: NginxProcess = startNginx({ bin, prefix: dir, conf, errorLog: path.join(dir, 'logs', 'error.log') });
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${opts.tls !== undefined ? 'https' : 'http'}://127.0.0.1:${port}`;
   await nginx.ready(`${url}/healthz`, 10_000);
   return {
     url,

@@ -3,7 +3,6 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { renderUpstreams, sharedNginxDir } from '../../src/fleet/nginx-config';
 import { findNginx, testNginxConfig } from '../../src/fleet/nginx';
 import { freePort } from '../../src/fleet/process';
@@ -172,15 +171,7 @@ describe('nginx configuration (real nginx, stand-in instances)', function () {
   });
 
   describe('proxying', () => {
-    it('when a client accepts gzip, then a large JSON answer is compressed once, by nginx', async () => {
-      const big = Array.from({ length: 200 }, (_, i) => ({ id: i, name: `Product ${i}`, slogan: 'Blend in to your crowd' }));
-      const u = await upstream(json(200, big));
-      const lb = await balancer([u.address]);
-      const res = await request(`${lb.url}/products?count=200`, { headers: { 'Accept-Encoding': 'gzip' } });
-      expect(res.headers['content-encoding']).to.equal('gzip');
-      expect(JSON.parse(zlib.gunzipSync(res.body).toString())).to.deep.equal(big);
-      expect(u.requests[0]!.headers['accept-encoding'], 'instances never compress').to.equal(undefined);
-    });
+    // Content codings (the instances compress, nginx passes bodies through): nginx-encoding.test.ts.
 
     it('when requests follow each other, then nginx reuses its connections to the instance and forwards a request id', async () => {
       const u = await upstream();
