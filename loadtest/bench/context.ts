@@ -9,6 +9,8 @@ import { runWrk, type WrkResult } from './wrk';
 /** loadtest/scenarios.json, the parts the bench reads. */
 export interface BenchFile {
   traffic: TrafficMix;
+  /** What storefront clients send with every request (Accept-Encoding); identity rows send none. */
+  requestHeaders: Record<string, string>;
   bench: {
     connections: number;
     threads: number;
@@ -44,6 +46,8 @@ export interface MeasureOptions {
   countStatuses?: boolean;
   /** In s. */
   durationSeconds?: number;
+  /** Sent with every request (e.g. the clients' Accept-Encoding); none by default. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** What every scenario gets: options, the catalog, a scratch folder, and where its rows go. */
@@ -132,10 +136,10 @@ export function createContext(setup: ContextSetup): { ctx: BenchContext; cleanup
       cleanups.push(service.stop);
       return service;
     },
-    async measure(url, pathsFile, pids, { connections = opt.connections, countStatuses = false, durationSeconds = opt.duration } = {}) {
+    async measure(url, pathsFile, pids, { connections = opt.connections, countStatuses = false, durationSeconds = opt.duration, headers } = {}) {
       const before = cpuSeconds(pids());
       const started = Date.now();
-      const result = await runWrk({ url, pathsFile, connections, threads: opt.threads, durationSeconds, countStatuses });
+      const result = await runWrk({ url, pathsFile, connections, threads: opt.threads, durationSeconds, countStatuses, ...(headers && { headers }) });
       const serverCores = (cpuSeconds(pids()) - before) / ((Date.now() - started) / 1000);
       return { ...result, serverCores };
     },

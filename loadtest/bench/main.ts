@@ -12,18 +12,24 @@ import { intOption, UsageError } from '../../src/cli/options';
 import { loadConfig } from '../../src/config';
 import { projectRoot } from '../../src/project-paths';
 import { openDatabase } from '../../src/postgres/open-database';
+import { requestsPerPageView } from '../lib/traffic';
 import { createContext, type BenchFile, type BenchOptions, type Scenario } from './context';
 import { formatReport } from './report';
 import { coldScenario, coldStylesScenario } from './scenarios/cold';
 import { databaseScenario, prewarmDocuments } from './scenarios/database';
 import { hotScenario, hotStylesScenario } from './scenarios/hot';
+import { hotCompressedScenario } from './scenarios/hot-compressed';
 import { listingScenario } from './scenarios/listing';
 import { memoryScenario } from './scenarios/memory';
 import { overloadScenario } from './scenarios/overload';
 
-/** Every scenario, in the order they run (the cold ones compare themselves with the hot ones' baselines and the database's). */
+/**
+ * Every scenario, in the order they run (hot-compressed compares its wire bytes with hot's,
+ * the cold ones compare themselves with the hot ones' baselines and the database's).
+ */
 export const SCENARIOS: ReadonlyArray<readonly [string, Scenario]> = [
   ['hot', hotScenario],
+  ['hot-compressed', hotCompressedScenario],
   ['hot-styles', hotStylesScenario],
   ['database', databaseScenario],
   ['cold', coldScenario],
@@ -132,6 +138,7 @@ async function main(): Promise<void> {
       cacheMb,
       rssLimitMb: cacheMb + file.bench.targets.workerRssOverCacheMb!,
       runs: `${opt.rounds} × ${opt.duration} s, wrk ${opt.threads} thread(s), ${opt.connections} connections`,
+      requestsPerPageView: requestsPerPageView(file.traffic),
     });
     process.stdout.write(report);
     if (args.json !== undefined) fs.writeFileSync(args.json, JSON.stringify(made.ctx.rows, null, 2));

@@ -61,6 +61,8 @@ export interface Service {
   url: string;
   /** A metric's value summed over workers (from the service's Prometheus endpoint), e.g. `atelier_cache_misses_total`. */
   metric(name: string): Promise<number>;
+  /** The service's Prometheus endpoint as text (every worker's metrics summed), for labelled series. */
+  metricsText(): Promise<string>;
   pid: number;
   pids(): number[];
   workerPids(): number[];
@@ -79,11 +81,13 @@ export async function startService(env: Record<string, string>, logFile: string)
     stopGraceMs: STOP_GRACE_MS,
   });
   const { pid } = service;
+  const metricsText = async (): Promise<string> => (await fetch(service.metricsUrl)).text();
   return {
     url: service.url,
     pid,
+    metricsText,
     async metric(name) {
-      const text = await (await fetch(service.metricsUrl)).text();
+      const text = await metricsText();
       const line = text.split('\n').find((l) => l.startsWith(`${name} `));
       return Number(line?.split(' ').pop() ?? NaN);
     },

@@ -9,10 +9,14 @@ export interface WrkOptions {
   durationSeconds: number;
   /** Also tally response statuses (costs the generator a Lua call per response). */
   countStatuses?: boolean;
+  /** Headers every request carries besides wrk's own (e.g. Accept-Encoding). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export interface WrkResult {
   requests: number;
+  /** Bytes read from the server: response headers and bodies, as sent (compressed or not). */
+  bytes: number;
   rps: number;
   p50Ms: number;
   p95Ms: number;
@@ -39,6 +43,7 @@ const STATUS_SCRIPT = path.join(__dirname, 'statuses.lua');
 export function runWrk(opts: WrkOptions): Promise<WrkResult> {
   const args = [
     '-t', String(opts.threads), '-c', String(opts.connections), '-d', `${opts.durationSeconds}s`,
+    ...Object.entries(opts.headers ?? {}).flatMap(([name, value]) => ['-H', `${name}: ${value}`]),
     '--timeout', '5s', '-s', opts.countStatuses ? STATUS_SCRIPT : SCRIPT, opts.url, '--', opts.pathsFile,
   ];
   const quoted = args.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
@@ -67,6 +72,7 @@ export function runWrk(opts: WrkOptions): Promise<WrkResult> {
       const durationS = n('durationUs') / 1e6;
       resolve({
         requests: n('requests'),
+        bytes: n('bytes'),
         rps: n('requests') / durationS,
         p50Ms: n('p50') / 1000,
         p95Ms: n('p95') / 1000,

@@ -13,6 +13,8 @@ import { pageViews, type TrafficMix } from '../lib/traffic.ts';
 interface ScenarioFile {
   slo: { p95Ms: number; p99Ms: number; maxFailedRate: number };
   traffic: TrafficMix;
+  /** Sent with every request: Accept-Encoding as storefront clients send it. */
+  requestHeaders: Record<string, string>;
   scenarios: Record<string, Record<string, unknown> & { stages?: Array<{ target: number; duration: string }> }>;
 }
 
@@ -59,7 +61,8 @@ export function pageView(): void {
     requests.map((r) => ({
       method: 'GET',
       url: baseUrl + r.path,
-      params: { tags: { name: r.name }, responseCallback: r.expect === 404 ? expected404 : undefined },
+      // The clients' Accept-Encoding from scenarios.json (br first), not the gzip k6 offers by default.
+      params: { headers: config.requestHeaders, tags: { name: r.name }, responseCallback: r.expect === 404 ? expected404 : undefined },
     })),
   );
   responses.forEach((res, i) => {

@@ -105,6 +105,14 @@ export function pageViews(shape: CatalogShape, mix: TrafficMix, random: () => nu
   };
 }
 
+/**
+ * HTTP requests a page view of `pageViews` makes on average: 1 for a listing page, 3 for a
+ * product (known or not), so 3 - 2 × listingShare (2.9 with 5 % listing pages).
+ */
+export function requestsPerPageView(mix: Pick<TrafficMix, 'listingShare'>): number {
+  return mix.listingShare * 1 + (1 - mix.listingShare) * 3;
+}
+
 /** Uniform page views over the whole catalog: every product equally likely (a cold cache's worst case). */
 export function uniformPageViews(shape: CatalogShape, random: () => number): () => PlannedRequest[] {
   return () => {

@@ -18,16 +18,16 @@ describe('bench command line (unit)', () => {
   it('when no option is given, then the defaults of scenarios.json and every scenario, in table order', () => {
     expect(parseBenchArgs([], DEFAULTS)).to.deep.equal({
       opt: { duration: 8, churn: 30, rounds: 3, connections: 64, threads: 1, paths: 200_000 },
-      scenarios: ['hot', 'hot-styles', 'database', 'cold', 'cold-styles', 'memory', 'listing', 'overload'],
+      scenarios: ['hot', 'hot-compressed', 'hot-styles', 'database', 'cold', 'cold-styles', 'memory', 'listing', 'overload'],
     });
-    expect(SCENARIOS.map(([name]) => name)).to.deep.equal(['hot', 'hot-styles', 'database', 'cold', 'cold-styles', 'memory', 'listing', 'overload']);
+    expect(SCENARIOS.map(([name]) => name)).to.deep.equal(['hot', 'hot-compressed', 'hot-styles', 'database', 'cold', 'cold-styles', 'memory', 'listing', 'overload']);
   });
 
   it('when every option is given, then each is taken, and scenarios run in table order whatever the order asked', () => {
-    const argv = ['--duration', '1', '--churn=2', '--rounds', '4', '--connections', '5', '--threads', '2', '--paths', '300', '--scenarios', 'overload,hot', '--json', 'out.json'];
+    const argv = ['--duration', '1', '--churn=2', '--rounds', '4', '--connections', '5', '--threads', '2', '--paths', '300', '--scenarios', 'overload,hot-compressed,hot', '--json', 'out.json'];
     expect(parseBenchArgs(argv, DEFAULTS)).to.deep.equal({
       opt: { duration: 1, churn: 2, rounds: 4, connections: 5, threads: 2, paths: 300 },
-      scenarios: ['hot', 'overload'],
+      scenarios: ['hot', 'hot-compressed', 'overload'],
       json: 'out.json',
     });
   });

@@ -1,6 +1,10 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { BROTLI_STATIC_MODULE } from '../../loadtest/bench/baseline';
+import type { Row } from '../../loadtest/bench/report';
 import { FIXTURE } from '../support/fixture';
 import { requireBinary } from '../support/binaries';
 import { loadCatalog } from '../support/catalog';
@@ -20,9 +24,10 @@ describe('bench runner smoke (wrk, nginx, the built service; a few seconds)', fu
   after(async () => db?.drop());
 
   it('when run briefly on a small catalog, then it prints every scenario beside the baseline with no errors', async () => {
+    const json = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-bench-test-')), 'rows.json');
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'loadtest/bench/main.ts', '--duration', '1', '--churn', '1', '--rounds', '1', '--paths', '300', '--connections', '4'],
+      ['--import', 'tsx', 'loadtest/bench/main.ts', '--duration', '1', '--churn', '1', '--rounds', '1', '--paths', '300', '--connections', '4', '--json', json],
       { cwd: ROOT, env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url, WORKERS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
@@ -33,7 +38,8 @@ describe('bench runner smoke (wrk, nginx, the built service; a few seconds)', fu
     expect(code, err).to.equal(0);
     const rows = out.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| scenario'));
     expect(rows.map((r) => r.split('|')[1]!.trim().split(':')[0])).to.deep.equal([
-      'baseline', 'hot', 'baseline (styles)', 'hot styles', 'database', 'cold', 'cold styles', 'memory', 'listing', 'listing', 'overload', 'overload', 'overload',
+      'baseline', 'hot', 'baseline (compressed)', 'hot compressed', 'baseline (styles)', 'hot styles', 'database',
+      'cold', 'cold styles', 'cold styles identity', 'memory', 'listing', 'listing', 'overload', 'overload', 'overload',
     ]);
     for (const row of rows) {
       const cells = row.split('|').map((c) => c.trim());
@@ -42,9 +48,37 @@ describe('bench runner smoke (wrk, nginx, the built service; a few seconds)', fu
       expect(Number(cells[10]), row).to.be.greaterThan(0); // requests
       // Overload may answer 503 (and says which statuses it saw); nothing else may fail.
       if (!cells[1]!.startsWith('overload')) expect(cells[9], `non-2xx in ${row}`).to.equal('0');
-      // The cold styles row is compared with the database's own rate too.
+      // The cold styles rows are compared with the database's own rate too.
       if (cells[1]!.startsWith('cold styles')) expect(Number(cells[4]), row).to.be.greaterThan(0);
+      // Wire bytes per page view: the page-view mix's rows, identity and compressed, and their baselines.
+      const pageViews = /^(baseline|hot|baseline \(compressed\)|hot compressed):/.test(cells[1]!);
+      expect(cells[14] !== '', `wire B/view in ${row}`).to.equal(pageViews);
+      if (pageViews) expect(Number(cells[14]!.split(/[ ;]/)[0]), row).to.be.greaterThan(0);
+      // The service's rows also give their document bodies' share, from its own counters.
+      if (/^hot( compressed)?:/.test(cells[1]!)) expect(cells[14], row).to.match(/; documents \d+/);
     }
+    const cell = (name: string, i: number): string => rows.find((r) => r.startsWith(`| ${name}`))!.split('|').map((c) => c.trim())[i]!;
+    // The compressed baseline serves br where Debian's module is installed, else gzip (and says so).
+    const coding = fs.existsSync(BROTLI_STATIC_MODULE) ? 'br' : 'gzip';
+    expect(cell('baseline (compressed):', 1)).to.match(new RegExp(`^baseline \\(compressed\\): nginx static ${coding} \\(\\d+ files, each also as \\.br and \\.gz\\)$`));
+    expect(cell('hot compressed:', 14)).to.match(/^\d+ \(\d+\.\d\d× hot\); documents \d+ \(\d+\.\d\d× hot\)$/);
+    expect(cell('hot compressed:', 15)).to.equal("document bytes ≤ 0.35× hot's");
+    expect(cell('cold styles:', 1)).to.match(/Accept-Encoding br, gzip \(\d+\.\d\d× the identity row's rate, same services\)$/);
+    expect(cell('cold styles:', 15)).to.match(/, rate ≥ 0\.95× identity's$/);
+    expect(cell('cold:', 1)).to.match(/Accept-Encoding br, gzip$/);
+    expect(out).to.include('wire B/view: bytes wrk read (HTTP/1.1 response headers and bodies, as sent) per request answered × 2.90 requests a page view');
+    // --json keeps what the table shows, the new figures included.
+    const saved = JSON.parse(fs.readFileSync(json, 'utf8')) as Row[];
+    fs.rmSync(path.dirname(json), { recursive: true, force: true });
+    expect(saved.map((r) => r.scenario)).to.deep.equal(rows.map((r) => r.split('|')[1]!.trim()));
+    const compressed = saved.find((r) => r.scenario.startsWith('hot compressed'))!;
+    const identity = saved.find((r) => r.scenario.startsWith('hot:'))!;
+    expect(compressed.wireBytesPerView).to.be.greaterThan(0);
+    expect(compressed.wireRatio).to.be.closeTo(compressed.wireBytesPerView! / identity.wireBytesPerView!, 1e-9);
+    expect(compressed.documentBytesPerView).to.be.greaterThan(0);
+    expect(compressed.documentRatio).to.be.closeTo(compressed.documentBytesPerView! / identity.documentBytesPerView!, 1e-9);
+    // Documents are a part of what went on the wire.
+    expect(compressed.documentBytesPerView).to.be.below(compressed.wireBytesPerView!);
     const tallies = out.split('\n').filter((l) => l.startsWith('- overload'));
     expect(tallies).to.have.length(3);
     for (const line of tallies) {

@@ -1,72 +1,109 @@
 import path from 'node:path';
 import { createRandom } from '../../../db/generate/prng';
-import { hotStyles, pageViews, type PlannedRequest } from '../../lib/traffic';
-import { exportDocuments, startStaticBaseline } from '../baseline';
+import { hotStyles, pageViews, requestsPerPageView, type PlannedRequest } from '../../lib/traffic';
+import { checkBaselineCoding, exportDocuments, startStaticBaseline } from '../baseline';
 import { median, summarise, writePaths, type BenchContext, type Measured } from '../context';
-import { freePort } from '../processes';
+import { freePort, type Service } from '../processes';
+import { judge, type Check, type Row } from '../report';
+import { documentBytesSent, parseEncodingBytes } from '../encodings';
+import { wireBytesPerView } from '../wire-bytes';
+import { cachedEnough, warmUp } from './warm-up';
 
-// Warm-up runs end below this cache miss ratio (0.5 %), or after MAX_WARM_UP_RUNS.
-const WARM_MISS_RATIO = 0.005;
-const MAX_WARM_UP_RUNS = 12;
 // The styles scenario's working set: the most popular products (Zipf over their ranks).
 const HOT_STYLES_PRODUCTS = 10_000;
 
-interface HotRun {
-  /** Row names: `baseline: nginx static (…)` and this. */
+/** What the service's row is judged on. */
+export interface HotResult {
+  /** The service's measured runs. */
+  hot: Measured[];
+  /** Median of the per-pair ratios, service over baseline. */
+  ratio: number;
+  /** The service's bytes per page view (page-view mixes only). */
+  wireBytesPerView?: number;
+  /** Of those, the document bodies' (the service's own counters; page-view mixes only). */
+  documentBytesPerView?: number;
+}
+
+export interface Judged {
+  checks: Check[];
+  extra?: Partial<Row>;
+  /** Appended to the row's name (e.g. how much went out compressed). */
+  nameSuffix?: string;
+}
+
+export interface HotRun {
+  /** Names the service's row (`, warm caches (N MiB)` is appended). */
   name: string;
-  /** Names the baseline row, so later scenarios find theirs (e.g. `baseline (styles)`). */
+  /** Names the baseline's row, so later scenarios find theirs (e.g. `baseline (styles)`): `NAME: nginx static (N files)`. */
   baselineName: string;
   pathsFile: string;
   draw: () => PlannedRequest[];
-  ratioTarget: number;
-  p99TargetMs: number;
+  /** Sent with every request, the baseline's and the service's (none: identity traffic). */
+  headers?: Readonly<Record<string, string>>;
+  /** The baseline also holds each body compressed as the service stores it, and answers with it. */
+  precompressed?: boolean;
+  /** Page-view mixes: requests a page view makes on average, for wire bytes per page view. */
+  requestsPerView?: number;
+  /** Runs the service until warm (default: until its cache misses are below 0.5 %). */
+  warmUp?: (service: Service) => Promise<void>;
+  /** The service row's targets, whatever else the row shows, and words for its name; called before the service stops. */
+  judge(result: HotResult, service: Service): Promise<Judged> | Judged;
 }
 
 /**
  * The baseline (nginx serving the same bodies as static files) and the service with warm
  * caches, in alternating rounds: two rows, the service's against the baseline.
  */
-async function hotAgainstBaseline(ctx: BenchContext, run: HotRun): Promise<void> {
+export async function hotAgainstBaseline(ctx: BenchContext, run: HotRun): Promise<void> {
   const { opt, file, dir } = ctx;
+  const name = path.basename(run.pathsFile, '.paths');
   const paths = writePaths(run.pathsFile, run.draw, opt.paths);
-  const www = path.join(dir, `www-${path.basename(run.pathsFile, '.paths')}`);
-  const files = await exportDocuments(ctx.db, paths, www);
-  const baseline = await startStaticBaseline(www, `${www}-nginx`, await freePort(), ctx.workers);
+  const www = path.join(dir, `www-${name}`);
+  const files = await exportDocuments(ctx.db, paths, www, run.precompressed ? ['br', 'gzip'] : []);
+  const baseline = await startStaticBaseline(www, `${www}-nginx`, await freePort(), ctx.workers, { precompressed: run.precompressed ?? false, say: ctx.say });
   ctx.onCleanup(baseline.stop);
+  await checkBaselineCoding(baseline, paths[0]!, run.headers);
   const hotCache = file.bench.hotCacheBytes;
-  const service = await ctx.startService(path.basename(run.pathsFile, '.paths'), { CACHE_MAX_BYTES: String(hotCache) });
+  const service = await ctx.startService(name, { CACHE_MAX_BYTES: String(hotCache) });
+  const measureOpts = run.headers && { headers: run.headers };
   // Warm-up until the service's caches hold the working set, and once through nginx for its file cache.
-  for (let round = 0; round < MAX_WARM_UP_RUNS; round++) {
-    const misses = await service.metric('atelier_cache_misses_total');
-    const warm = await ctx.measure(service.url, run.pathsFile, service.pids);
-    const ratio = ((await service.metric('atelier_cache_misses_total')) - misses) / warm.requests;
-    ctx.say(`${run.name}: warm-up run ${round + 1}: ${warm.requests} requests, miss ratio ${(100 * ratio).toFixed(2)} %`);
-    if (ratio < WARM_MISS_RATIO) break;
-  }
-  await ctx.measure(baseline.url, run.pathsFile, () => []);
+  await (run.warmUp ?? ((s) => warmUp(ctx, s, run.pathsFile, run.name, (_, round) => cachedEnough(round))))(service);
+  await ctx.measure(baseline.url, run.pathsFile, () => [], measureOpts);
   const base: Measured[] = [];
   const hot: Measured[] = [];
   const ratios: number[] = [];
+  const countersBefore = parseEncodingBytes(await service.metricsText());
   for (let r = 0; r < opt.rounds; r++) {
-    const b = await ctx.measure(baseline.url, run.pathsFile, () => []);
-    const s = await ctx.measure(service.url, run.pathsFile, service.pids);
+    const b = await ctx.measure(baseline.url, run.pathsFile, () => [], measureOpts);
+    const s = await ctx.measure(service.url, run.pathsFile, service.pids, measureOpts);
     base.push(b);
     hot.push(s);
     ratios.push(s.rps / b.rps);
   }
   const rss = service.workerRssMb();
+  const bodies = documentBytesSent(countersBefore, parseEncodingBytes(await service.metricsText()));
+  const wire = (runs: Measured[]) => (run.requestsPerView !== undefined ? { wireBytesPerView: wireBytesPerView(runs, run.requestsPerView) } : {});
+  const documents =
+    run.requestsPerView !== undefined && bodies !== undefined
+      ? { documentBytesPerView: wireBytesPerView([{ bytes: bodies, requests: hot.reduce((n, h) => n + h.requests, 0) }], run.requestsPerView) }
+      : {};
+  const result: HotResult = { hot, ratio: median(ratios), ...wire(hot), ...documents };
+  const judged = await run.judge(result, service);
   await service.stop();
   await baseline.stop();
   // A baseline answering 404/500 (a missing file, no descriptors left) would be fast for
   // the wrong reason: it must be as clean as the service is required to be.
-  ctx.rows.push(summarise(`${run.baselineName} (${files} files)`, base, { target: 'no errors', pass: true }));
+  const precompressed = run.precompressed ? ', each also as .br and .gz' : '';
+  ctx.rows.push(summarise(`${run.baselineName}: ${baseline.label} (${files} files${precompressed})`, base, { target: 'no errors', pass: true, ...wire(base) }));
   ctx.rows.push(
-    summarise(`${run.name}, warm caches (${hotCache / 2 ** 20} MiB)`, hot, {
-      ratio: median(ratios),
+    summarise(`${run.name}, warm caches (${hotCache / 2 ** 20} MiB)${judged.nameSuffix ?? ''}`, hot, {
+      ratio: result.ratio,
       workerRssMb: rss,
       rssLimitMb: hotCache / 2 ** 20 + file.bench.targets.workerRssOverCacheMb!,
-      target: `≥ ${run.ratioTarget}× baseline, p99 ≤ ${run.p99TargetMs} ms`,
-      pass: median(ratios) >= run.ratioTarget && median(hot.map((h) => h.p99Ms)) <= run.p99TargetMs,
+      ...wire(hot),
+      ...documents,
+      ...judge(judged.checks),
+      ...judged.extra,
     }),
   );
 }
@@ -74,17 +111,31 @@ async function hotAgainstBaseline(ctx: BenchContext, run: HotRun): Promise<void>
 /** Names of the baseline rows, for the cold scenarios to compare against. */
 export const PAGE_VIEW_BASELINE = 'baseline: nginx static';
 export const STYLES_BASELINE = 'baseline (styles): nginx static';
+/** Name of the identity page-view row, for the compressed one to compare its wire bytes with. */
+export const HOT_PAGE_VIEWS = 'hot: Zipf page views';
+
+/** The hot scenarios' Zipf page views (product, styles, related; listing pages) over the whole catalog: the same paths for both. */
+export const hotPageViews = (ctx: BenchContext): (() => PlannedRequest[]) =>
+  pageViews(ctx.shape, { ...ctx.file.traffic, unknownIdShare: 0 }, createRandom(1).next);
+
+/** Identity targets: the ratio to the baseline and the p99. */
+export const ratioAndP99 = (ratioTarget: number, p99TargetMs: number) => (result: HotResult): Judged => ({
+  checks: [
+    [`≥ ${ratioTarget}× baseline`, result.ratio >= ratioTarget],
+    [`p99 ≤ ${p99TargetMs} ms`, median(result.hot.map((h) => h.p99Ms)) <= p99TargetMs],
+  ],
+});
 
 /** Zipf page views (product, styles, related; listing pages) over the whole catalog. */
 export async function hotScenario(ctx: BenchContext): Promise<void> {
   const targets = ctx.file.bench.targets;
   await hotAgainstBaseline(ctx, {
-    name: 'hot: Zipf page views',
-    baselineName: PAGE_VIEW_BASELINE,
+    name: HOT_PAGE_VIEWS,
+    baselineName: 'baseline',
     pathsFile: path.join(ctx.dir, 'hot.paths'),
-    draw: pageViews(ctx.shape, { ...ctx.file.traffic, unknownIdShare: 0 }, createRandom(1).next),
-    ratioTarget: targets.hotVsBaseline!,
-    p99TargetMs: targets.hotP99Ms!,
+    draw: hotPageViews(ctx),
+    requestsPerView: requestsPerPageView(ctx.file.traffic),
+    judge: ratioAndP99(targets.hotVsBaseline!, targets.hotP99Ms!),
   });
 }
 
@@ -93,10 +144,9 @@ export async function hotStylesScenario(ctx: BenchContext): Promise<void> {
   const targets = ctx.file.bench.targets;
   await hotAgainstBaseline(ctx, {
     name: `hot styles: Zipf over ${HOT_STYLES_PRODUCTS / 1000}k products`,
-    baselineName: STYLES_BASELINE,
+    baselineName: 'baseline (styles)',
     pathsFile: path.join(ctx.dir, 'hot-styles.paths'),
     draw: hotStyles(ctx.shape, ctx.file.traffic, HOT_STYLES_PRODUCTS, createRandom(2).next),
-    ratioTarget: targets.hotStylesVsBaseline!,
-    p99TargetMs: targets.hotStylesP99Ms!,
+    judge: ratioAndP99(targets.hotStylesVsBaseline!, targets.hotStylesP99Ms!),
   });
 }
