@@ -3,7 +3,7 @@ import { requestsPerPageView } from '../../lib/traffic';
 import type { BenchContext } from '../context';
 import { compressedShare, parseEncodingBytes, type EncodingBytes } from '../encodings';
 import { wireRatioCheck } from '../wire-bytes';
-import { hotAgainstBaseline, hotPageViews, HOT_PAGE_VIEWS } from './hot';
+import { hotAgainstBaseline, hotPageViews, HOT_PAGE_VIEWS, ratioAndP99 } from './hot';
 import { compressedEnough, warmUp } from './warm-up';
 
 /**
@@ -11,9 +11,9 @@ import { compressedEnough, warmUp } from './warm-up';
  * Accept-Encoding: the service answers documents it has found hot with the brotli bytes it
  * stores, nginx with the same bytes as precompressed files (brotli_static, or gzip_static
  * without the module). Two rows, the baseline's and the service's; the service's is judged
- * on its wire bytes per page view against the hot row's (identity, same paths): at most
- * `hotCompressedWireRatio` of them. Its requests/s against its own baseline is shown, with
- * no target of its own. Runs after `hot`, whose row it reads.
+ * against its own baseline (`hotCompressedVsBaseline`, `hotCompressedP99Ms`) and on its
+ * document bytes per page view against the hot row's (identity, same paths): at most
+ * `hotCompressedWireRatio` of them. Runs after `hot`, whose row it reads.
  */
 export async function hotCompressedScenario(ctx: BenchContext): Promise<void> {
   const { file } = ctx;
@@ -53,7 +53,7 @@ export async function hotCompressedScenario(ctx: BenchContext): Promise<void> {
       const wire = wireRatioCheck(result.wireBytesPerView ?? NaN, identity, file.bench.targets.hotCompressedWireRatio!);
       const documents = wireRatioCheck(result.documentBytesPerView ?? NaN, identityRow?.documentBytesPerView, file.bench.targets.hotCompressedWireRatio!, 'document bytes');
       return {
-        checks: [documents.check],
+        checks: [...ratioAndP99(file.bench.targets.hotCompressedVsBaseline!, file.bench.targets.hotCompressedP99Ms!)(result).checks, documents.check],
         extra: { ...(wire.ratio !== undefined && { wireRatio: wire.ratio }), ...(documents.ratio !== undefined && { documentRatio: documents.ratio }) },
         nameSuffix: share === undefined ? ', no encoding counters' : `, ${(100 * share).toFixed(0)} % of document bytes sent compressed`,
       };
