@@ -123,7 +123,14 @@ async function main(): Promise<void> {
     const shape = { size: ids.length, idAt: (p: number) => ids[p]!, maxId: ids[ids.length - 1]! };
     const workers = config.workers;
     const cacheMb = config.cacheMaxBytes / 2 ** 20;
-    const serviceEnv = { DATABASE_URL: database.url, WORKERS: String(workers), PG_DOCUMENT_READS: String(config.pgDocumentReads), LOG_LEVEL: 'info' };
+    const serviceEnv = {
+      DATABASE_URL: database.url,
+      WORKERS: String(workers),
+      PG_DOCUMENT_READS: String(config.pgDocumentReads),
+      COMPRESS_AFTER_REQUESTS: String(config.compressAfterRequests),
+      COMPRESS_MAX_PER_SECOND: String(config.compressMaxPerSecond),
+      LOG_LEVEL: 'info',
+    };
     say(`catalog: ${shape.size} products; ${workers} workers; runs of ${opt.duration} s × ${opt.rounds}; files in ${dir}`);
 
     if (args.scenarios.some((name) => name === 'database' || name.startsWith('cold'))) await prewarmDocuments(db, say);

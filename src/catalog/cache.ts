@@ -39,6 +39,12 @@ export interface CompressionOptions {
   afterRequests: number;
   /** Most compressions running at once in this cache; a request finding them all busy is served as it is. */
   maxInFlight: number;
+  /**
+   * Most compressions started per second (a token bucket of that size, refilled evenly):
+   * bounds the CPU compression can take from cold traffic, whose documents rarely come back.
+   * A request finding the budget spent is served as it is; the document is compressed at a later one.
+   */
+  maxPerSecond: number;
 }
 
 export interface CacheOptions {
@@ -105,6 +111,17 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
   const counters = { hits: 0, misses: 0, evictions: 0, compressions: 0, compressionFailures: 0 };
   const compression = opts.compression;
   let compressing = 0;
+  // Token bucket of compressions: full at start, refilled at maxPerSecond.
+  let tokens = compression?.maxPerSecond ?? 0;
+  let refilled = performance.now();
+  const takeToken = (): boolean => {
+    const now = performance.now();
+    tokens = Math.min(compression!.maxPerSecond, tokens + ((now - refilled) * compression!.maxPerSecond) / 1000);
+    refilled = now;
+    if (tokens < 1) return false;
+    tokens--;
+    return true;
+  };
   // Bumped by clear(): a load that started before it must not repopulate the cache.
   let generation = 0;
   // Loads in flight, one per key: concurrent misses of a key share it. lru-cache's fetch()
@@ -155,7 +172,7 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
 
   const encode = (doc: Document, coding: Coding): void => {
     if (compression === undefined || compression.afterRequests === 0 || doc[coding] !== undefined || doc.compressing) return;
-    if (++doc.wants < compression.afterRequests || compressing >= compression.maxInFlight) return;
+    if (++doc.wants < compression.afterRequests || compressing >= compression.maxInFlight || !takeToken()) return;
     doc.compressing = true;
     compressing++;
     compression.compress(coding, Buffer.from(doc.body, 'latin1')).then(

@@ -43,7 +43,7 @@ export async function runWorker(config: Config): Promise<void> {
     maxConcurrentReads: config.pgDocumentReads,
     // Two at once: the thread pool has four threads, and compressing must not take the cores
     // the event loops need; a request finding both busy is answered as the document stands.
-    compression: { compress, afterRequests: config.compressAfterRequests, maxInFlight: 2 },
+    compression: { compress, afterRequests: config.compressAfterRequests, maxInFlight: 2, maxPerSecond: config.compressMaxPerSecond },
     onFetch: metrics?.observeFetch,
   });
   metrics?.watchCache(() => documents.cacheStats(), documentsMaxBytes);

@@ -29,6 +29,7 @@ function compressor(opts: Partial<CompressionOptions> = {}) {
   const options: CompressionOptions = {
     afterRequests: 3,
     maxInFlight: 2,
+    maxPerSecond: 1000,
     ...opts,
     compress: async (coding, body) => {
       calls.push(coding);
@@ -150,6 +151,23 @@ describe('document cache compression (unit)', () => {
     fail = false;
     cache.encode(doc, 'gzip');
     expect((await settled(cache, 's1', 'gzip')).gzip).to.not.equal(null);
+  });
+
+  it('when the per-second budget is spent, then further documents wait for it to refill', async () => {
+    const c = compressor({ afterRequests: 1, maxPerSecond: 2 });
+    const cache = createDocumentCache({ maxBytes: 1e6, ttlMs: 60_000, notFoundTtlMs: 1000, load: async (key) => `${BODY}${key}`, compression: c.options });
+    const docs = [await resolve(cache.get('s1')), await resolve(cache.get('s2')), await resolve(cache.get('s3'))];
+    for (const doc of docs) cache.encode(doc, 'gzip');
+    // Two tokens at start: the third document is served as it is.
+    expect(c.calls).to.deep.equal(['gzip', 'gzip']);
+    await settled(cache, 's2', 'gzip');
+    cache.encode(await resolve(cache.get('s3')), 'gzip');
+    expect(c.calls.length).to.equal(2);
+    // Half a second refills one token (2 a second).
+    await sleep(550);
+    cache.encode(await resolve(cache.get('s3')), 'gzip');
+    expect(c.calls.length).to.equal(3);
+    await settled(cache, 's3', 'gzip');
   });
 
   it('when compression is off (0 requests) or not configured, then nothing is compressed', async () => {

@@ -27,7 +27,7 @@ export async function startApp(
     notFoundTtlMs?: number;
     connectTimeoutMs?: number;
     corsAllowOrigins?: CorsOrigins;
-    /** As COMPRESS_AFTER_REQUESTS (default: the service's, 3). */
+    /** As COMPRESS_AFTER_REQUESTS (default: the service's, 2). */
     compressAfterRequests?: number;
   } = {},
 ): Promise<RunningApp> {
@@ -46,7 +46,7 @@ export async function startApp(
     cacheTtlMs: 60_000,
     notFoundTtlMs: opts.notFoundTtlMs ?? 10_000,
     onFetch: () => void fetches++,
-    compression: { compress, afterRequests: opts.compressAfterRequests ?? 3, maxInFlight: 2 },
+    compression: { compress, afterRequests: opts.compressAfterRequests ?? 2, maxInFlight: 2, maxPerSecond: 1000 },
   });
   const { log, lines } = memoryLogger();
   const app = createApp({

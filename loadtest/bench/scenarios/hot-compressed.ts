@@ -33,7 +33,7 @@ export async function hotCompressedScenario(ctx: BenchContext): Promise<void> {
     headers,
     precompressed: true,
     requestsPerView: requestsPerPageView(file.traffic),
-    // Longer than hot's, at most MAX_WARM_UP_RUNS: a document is compressed at its third
+    // Longer than hot's, at most MAX_WARM_UP_RUNS: a document is compressed at its second
     // request on a worker (COMPRESS_AFTER_REQUESTS), and over the full catalog about a third
     // of a run's requests are for paths it asks for once, landing on either worker: their
     // documents take several runs to be compressed on both.
