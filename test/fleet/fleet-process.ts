@@ -20,6 +20,8 @@ export interface FleetProcess {
   /** The instances as printed when the fleet became ready. */
   instances(): FleetInstanceInfo[];
   url(): string;
+  /** Every process the fleet printed as started: its instances and nginx. */
+  pids(): number[];
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGTERM and wait (SIGKILL after 30 s): used by after hooks. */
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -68,17 +70,22 @@ export function startFleetProcess(args: string[], env: Record<string, string>): 
       check();
     });
 
+  const instances = (): FleetInstanceInfo[] =>
+    [...out.matchAll(/^fleet: instance (\d+) (http:\/\/127\.0\.0\.1:(\d+)) \(pid (\d+),/gm)].map((m) => ({
+      index: Number(m[1]),
+      url: m[2]!,
+      port: Number(m[3]),
+      pid: Number(m[4]),
+    }));
   return {
     child,
     output: () => out,
     waitFor,
-    instances: () =>
-      [...out.matchAll(/^fleet: instance (\d+) (http:\/\/127\.0\.0\.1:(\d+)) \(pid (\d+),/gm)].map((m) => ({
-        index: Number(m[1]),
-        url: m[2]!,
-        port: Number(m[3]),
-        pid: Number(m[4]),
-      })),
+    instances,
+    pids: () => {
+      const nginx = out.match(/^fleet: nginx \S+ \(pid (\d+)\)/m)?.[1];
+      return [...instances().map((i) => i.pid), ...(nginx === undefined ? [] : [Number(nginx)])];
+    },
     url: () => out.match(/^fleet: ready: (\S+)/m)?.[1] ?? '',
     exited,
     async stop() {

@@ -45,9 +45,7 @@ describe('fleet: npm run fleet -- --tls-cert … --tls-key … (real nginx, a re
     });
     // The fleet's own readiness probe of nginx goes over HTTPS to get this far.
     await fleet.waitFor(/^fleet: ready: /m, 60_000);
-    for (const i of fleet.instances()) pids.add(i.pid);
-    const nginxPid = fleet.output().match(/^fleet: nginx \S+ \(pid (\d+)\)/m)?.[1];
-    if (nginxPid) pids.add(Number(nginxPid));
+    for (const pid of fleet.pids()) pids.add(pid);
     expect(fleet.url()).to.match(/^https:\/\/127\.0\.0\.1:\d+$/);
 
     const res = await h2get(`${fleet.url()}/products/2/styles`, cert.pem);

@@ -45,9 +45,7 @@ describe('fleet: npm run fleet (real nginx in front of real instances)', functio
       SHUTDOWN_TIMEOUT_MS: '3000',
     });
     await fleet.waitFor(/^fleet: ready: /m, 45_000);
-    for (const i of fleet.instances()) pids.add(i.pid);
-    const nginxPid = fleet.output().match(/^fleet: nginx \S+ \(pid (\d+)\)/m)?.[1];
-    if (nginxPid) pids.add(Number(nginxPid));
+    for (const pid of fleet.pids()) pids.add(pid);
   });
 
   after(async function () {
