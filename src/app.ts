@@ -15,6 +15,8 @@ export interface AppDeps {
   log: Logger;
   documents: DocumentStore;
   checkReady: () => Promise<void>;
+  /** The running build (src/version.ts), named by /healthz and /readyz. */
+  version: string;
   httpMaxAgeSeconds: number;
   /** Origins whose pages may call from the browser (Config.corsAllowOrigins). */
   corsAllowOrigins: CorsOrigins;

@@ -5,6 +5,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../postgres/embedd
 import { prepareWhenReachable } from '../postgres/prepare-database';
 import { readerUrl } from '../postgres/roles';
 import { createLogger } from '../logger';
+import { readVersion } from '../version';
 import { startClusterMetrics, type ClusterMetrics } from '../metrics/cluster-metrics';
 import { SHUTDOWN_MESSAGE } from './messages';
 import { createRestartBackoff, type RestartBackoffOptions } from './restart-backoff';
@@ -18,6 +19,8 @@ const WORKER_BACKOFF: RestartBackoffOptions = { healthyAfterMs: 5_000, afterHeal
 /** The primary: owns the embedded database, prepares the schema, forks and supervises workers. */
 export async function runPrimary(config: Config): Promise<void> {
   const log = createLogger({ level: config.logLevel, base: { role: 'primary' } });
+  const version = readVersion();
+  log.info({ version, workers: config.workers }, 'starting');
   let embedded: EmbeddedPostgres | undefined;
   let metrics: ClusterMetrics | undefined;
   let shuttingDown = false;
@@ -27,7 +30,7 @@ export async function runPrimary(config: Config): Promise<void> {
   let databaseUrl = config.databaseUrl;
   // First, so a taken metrics port fails the start before anything else runs.
   if (config.metricsPort > 0) {
-    metrics = await startClusterMetrics({ cluster, host: config.metricsHost, port: config.metricsPort, databaseUrl: () => databaseUrl, log });
+    metrics = await startClusterMetrics({ cluster, host: config.metricsHost, port: config.metricsPort, databaseUrl: () => databaseUrl, log, version });
   }
   if (databaseUrl === undefined) {
     log.info({ dir: config.embeddedPgDir, port: config.embeddedPgPort }, 'DATABASE_URL unset: starting embedded PostgreSQL');

@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import http from 'node:http';
 import type { Logger } from 'pino';
 import { createApp } from '../app';
+import { readVersion } from '../version';
 import { createDocumentStore } from '../catalog/documents';
 import { compress } from '../catalog/compression';
 import { documentBytes } from '../catalog/memory';
@@ -65,6 +66,7 @@ export async function runWorker(config: Config): Promise<void> {
     log,
     documents,
     checkReady: () => checkCatalogLoaded(pool),
+    version: readVersion(),
     httpMaxAgeSeconds: config.httpMaxAgeSeconds,
     corsAllowOrigins: config.corsAllowOrigins,
     metrics: metrics?.http,

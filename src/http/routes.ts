@@ -13,6 +13,8 @@ export interface RouteDeps {
   documents: DocumentStore;
   /** Resolves when the database answers and a catalog is loaded; rejects otherwise. */
   checkReady: () => Promise<void>;
+  /** The running build, named in the /healthz and /readyz bodies. */
+  version: string;
   /** Headers and representation of every document answer (shared with the document front). */
   responder: DocumentResponder;
   /** Adds the preflight headers to the answer to an OPTIONS request. */
@@ -136,7 +138,7 @@ export function createRoutes(deps: RouteDeps): Routes {
       '/healthz',
       (ctx) => {
         ctx.set('Cache-Control', 'no-store');
-        ctx.body = { status: 'ok' };
+        ctx.body = { status: 'ok', version: deps.version };
       },
     ],
     [
@@ -148,7 +150,7 @@ export function createRoutes(deps: RouteDeps): Routes {
         } catch (err) {
           throw new AppError(503, 'Not ready', { 'Retry-After': '1' }, { cause: err });
         }
-        ctx.body = { status: 'ready' };
+        ctx.body = { status: 'ready', version: deps.version };
       },
     ],
   ];

@@ -16,6 +16,8 @@ export interface ClusterMetricsOptions {
   /** The database's connection string once known (the embedded one starts after this). */
   databaseUrl: () => string | undefined;
   log: Logger;
+  /** The running build (src/version.ts), exported as `atelier_build_info{version}`. */
+  version: string;
   /** How long a scrape waits for one worker before using its previous snapshot, in ms. */
   workerTimeoutMs?: number;
 }
@@ -53,6 +55,12 @@ export async function startClusterMetrics(opts: ClusterMetricsOptions): Promise<
     help: 'Scrapes in which a worker did not answer in time and its previous snapshot was served instead.',
     registers,
   });
+  // The usual *_build_info: constant 1, the version in a label, so a dashboard (or a rolling
+  // deploy) sees which instance runs which build.
+  new Gauge({ name: 'atelier_build_info', help: 'The running build: 1, with its version as a label.', labelNames: ['version'], registers }).set(
+    { version: opts.version },
+    1,
+  );
   // Workers count once they listen: a forked worker still starting serves nothing yet.
   const serving = new Set<number>();
   new Gauge({

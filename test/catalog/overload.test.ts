@@ -73,7 +73,7 @@ describe('document store load shedding (unit)', () => {
     const pool = gatedPool();
     const documents = createDocumentStore({ pool, cacheMaxBytes: 1e6, cacheTtlMs: 60_000, notFoundTtlMs: 1000, maxInFlight: 1 });
     const { log, lines } = memoryLogger();
-    const server = await serve(createApp({ log, documents, checkReady: async () => undefined, httpMaxAgeSeconds: 60, corsAllowOrigins: '*' }));
+    const server = await serve(createApp({ log, documents, checkReady: async () => undefined, version: 'test', httpMaxAgeSeconds: 60, corsAllowOrigins: '*' }));
     try {
       const held = fetch(`${server.url}/products/1`);
       // The first miss holds the only read slot until released.

@@ -68,7 +68,7 @@ async function serveApp(corsAllowOrigins: CorsOrigins, front: boolean): Promise<
   const { log, lines } = memoryLogger();
   const metrics = recordingMetrics();
   const store = documents();
-  const app = createApp({ log, documents: store, checkReady: async () => undefined, httpMaxAgeSeconds: 60, corsAllowOrigins, metrics });
+  const app = createApp({ log, documents: store, checkReady: async () => undefined, version: 'test', httpMaxAgeSeconds: 60, corsAllowOrigins, metrics });
   const server = createHttpServer(front ? app.callback() : Koa.prototype.callback.call(app));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };

@@ -32,6 +32,7 @@ function documents(): DocumentStore & { reads: number } {
 
 const deps = {
   checkReady: async () => undefined,
+  version: 'test',
   httpMaxAgeSeconds: 60,
   corsAllowOrigins: '*' as const,
   cors: createCors('*'),

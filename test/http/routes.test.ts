@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { startApp, type RunningApp } from '../support/app';
+import { APP_VERSION, startApp, type RunningApp } from '../support/app';
 import { loadCatalog } from '../support/catalog';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { EXPECTED, EXPECTED_PRODUCT5, FIXTURE } from '../support/fixture';
@@ -215,9 +215,13 @@ describe('Products routes (real PostgreSQL, real HTTP)', () => {
   });
 
   describe('operational routes', () => {
-    it('when the catalog is loaded, then /healthz and /readyz are 200', async () => {
-      expect((await get('/healthz')).status).to.equal(200);
-      expect((await get('/readyz')).status).to.equal(200);
+    it('when the catalog is loaded, then /healthz and /readyz are 200 and name the running version', async () => {
+      const health = await get('/healthz');
+      expect(health.status).to.equal(200);
+      expect(await health.json()).to.deep.equal({ status: 'ok', version: APP_VERSION });
+      const ready = await get('/readyz');
+      expect(ready.status).to.equal(200);
+      expect(await ready.json()).to.deep.equal({ status: 'ready', version: APP_VERSION });
     });
   });
 

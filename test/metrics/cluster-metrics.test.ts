@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import http from 'node:http';
 import pg from 'pg';
 import { recordEtlSummary } from '../../db/etl/summary';
+import { readVersion } from '../../src/version';
 import { FIXTURE } from '../support/fixture';
 import { loadCatalog } from '../support/catalog';
 import { createTestDatabase, freePort, type TestDatabase } from '../support/postgres';
@@ -47,6 +48,12 @@ describe('cluster-wide metrics of the real built service (WORKERS=2)', function 
   after(async () => {
     await server?.stop();
     await db?.drop();
+  });
+
+  it('when scraped, then atelier_build_info names the version /readyz reports', async () => {
+    const { version } = (await (await fetch(`${server!.url}/readyz`)).json()) as { version: string };
+    expect(version).to.equal(readVersion());
+    expect(value(await read(), 'atelier_build_info', { version })).to.equal(1);
   });
 
   it('when N requests are spread over both workers, then the request counter rises by exactly N', async () => {

@@ -50,6 +50,7 @@ describe('HTTP request metrics of the app', function () {
         await gate;
         await checkCatalogLoaded(pool);
       },
+      version: 'test',
       httpMaxAgeSeconds: 60,
       corsAllowOrigins: '*',
       metrics: metrics.http,

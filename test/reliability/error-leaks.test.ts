@@ -32,7 +32,7 @@ async function appWhosePoolThrows(thrown: () => unknown, checkReady: () => Promi
   };
   const documents = createDocumentStore({ pool, cacheMaxBytes: 1e6, cacheTtlMs: 60_000, notFoundTtlMs: 1000 });
   const { log, lines } = memoryLogger();
-  const server = await serve(createApp({ log, documents, checkReady, httpMaxAgeSeconds: 60, corsAllowOrigins: '*' }));
+  const server = await serve(createApp({ log, documents, checkReady, version: 'test', httpMaxAgeSeconds: 60, corsAllowOrigins: '*' }));
   return { ...server, lines, statements: () => statements };
 }
 

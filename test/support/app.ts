@@ -7,6 +7,9 @@ import { checkCatalogLoaded } from '../../src/postgres/live-catalog';
 import { serve } from './http';
 import { memoryLogger } from './silent-logger';
 
+/** The version test apps report on /healthz and /readyz. */
+export const APP_VERSION = '0.0.0-test';
+
 export interface RunningApp {
   url: string;
   pool: pg.Pool;
@@ -53,6 +56,7 @@ export async function startApp(
     log,
     documents,
     checkReady: () => checkCatalogLoaded(pool),
+    version: APP_VERSION,
     httpMaxAgeSeconds: 60,
     corsAllowOrigins: opts.corsAllowOrigins ?? '*',
   });

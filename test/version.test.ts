@@ -1,0 +1,33 @@
+import { expect } from 'chai';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { readVersion } from '../src/version';
+
+describe('readVersion', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-version-'));
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ version: '1.2.3' }));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('when a release holds VERSION, then its trimmed content is the version', () => {
+    fs.writeFileSync(path.join(dir, 'VERSION'), '1.2.3-0123456789ab\n');
+    expect(readVersion(dir)).to.equal('1.2.3-0123456789ab');
+  });
+
+  it('when there is no VERSION (a checkout), then the version is package.json version + "-dev"', () => {
+    expect(readVersion(dir)).to.equal('1.2.3-dev');
+  });
+
+  it('when VERSION holds something that is not a version, then reading it fails naming the file', () => {
+    fs.writeFileSync(path.join(dir, 'VERSION'), '<script>\n');
+    expect(() => readVersion(dir)).to.throw(/VERSION does not hold a version/);
+  });
+
+  it('when run from the project, then the checkout version is reported', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+    expect(readVersion()).to.equal(fs.existsSync(path.join(__dirname, '..', 'VERSION')) ? fs.readFileSync(path.join(__dirname, '..', 'VERSION'), 'utf8').trim() : `${pkg.version}-dev`);
+  });
+});
