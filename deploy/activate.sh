@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# activate.sh VERSION: on an app host, as root, makes an installed release the running one:
+# installs its unit, stops the service (it drains: in-flight requests finish), points
+# $ATELIER_ROOT/current at the release, starts it and waits until /readyz answers 200 naming
+# VERSION. A rollback is the same command with the previous version. deploy/rollout.sh runs
+# it on one host at a time, with the host out of nginx's upstream.
+set -euo pipefail
+
+die() { echo "activate: $*" >&2; exit 1; }
+[ $# -eq 1 ] || die "usage: activate.sh VERSION"
+version=$1
+root=${ATELIER_ROOT:-/opt/atelier}
+env_file=/etc/atelier/atelier.env
+timeout=${ATELIER_READY_TIMEOUT:-60}
+[[ $version =~ ^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$ ]] || die "not a version: \"$version\""
+[ "$(cat "$root/$version/VERSION" 2>/dev/null)" = "$version" ] || die "$version is not installed in $root (deploy/install-release.sh)"
+[ -f "$env_file" ] || die "$env_file is missing (see $root/$version/deploy/atelier.env.example)"
+
+install -m 0644 "$root/$version/deploy/systemd/atelier-products.service" /etc/systemd/system/atelier-products.service
+systemctl daemon-reload
+systemctl stop atelier-products.service
+# Atomic switch: a new link renamed over the old one.
+ln -sfn "$version" "$root/.current.new"
+mv -T "$root/.current.new" "$root/current"
+systemctl enable --now atelier-products.service
+
+port=$(sed -n 's/^PORT=\(.*\)$/\1/p' "$env_file" | tail -n1 | tr -d '"')
+port=${port:-3000}
+deadline=$((SECONDS + timeout))
+until curl -fsS --max-time 2 "http://127.0.0.1:$port/readyz" 2>/dev/null | grep -q "\"version\":\"$version\""; do
+  [ $SECONDS -lt $deadline ] || die "$version not ready on port $port after ${timeout}s (journalctl -u atelier-products)"
+  sleep 0.5
+done
+echo "activate: $version serving on port $port" >&2
