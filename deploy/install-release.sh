@@ -25,10 +25,14 @@ echo "$sha256  $tarball" | sha256sum -c --quiet - >/dev/null 2>&1 || die "sha256
 
 # One top-level folder named after the version, and nothing that could land outside it.
 listing=$(tar -tzf "$tarball") || die "$source is not a gzip tar archive"
-version=$(printf '%s\n' "$listing" | head -n1 | cut -d/ -f1)
-[[ $version =~ ^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$ ]] || die "unexpected top-level entry \"$version\""
-if printf '%s\n' "$listing" | grep -v -e "^$version/" -e "^$version\$" | grep -q .; then die "entries outside $version/"; fi
-if printf '%s\n' "$listing" | grep -q -e '/\.\./' -e '/\.\.$'; then die "entries with .. in their path"; fi
+# (Here-strings, not pipes into grep -q: under pipefail a closed pipe would read as "no match".)
+first=${listing%%$'\n'*}
+version=${first%%/*}
+[[ $version =~ ^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$ ]] || die "unexpected top-level entry \"$first\""
+outside=$(grep -v -e "^$version/" -e "^$version\$" <<<"$listing" || true)
+[ -z "$outside" ] || die "entries outside $version/: ${outside%%$'\n'*}"
+dotdot=$(grep -e '/\.\./' -e '/\.\.$' <<<"$listing" || true)
+[ -z "$dotdot" ] || die "entries with .. in their path: ${dotdot%%$'\n'*}"
 
 mkdir -p "$root"
 target="$root/$version"

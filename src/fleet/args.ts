@@ -6,7 +6,17 @@ import { parseTls, TLS_OPTIONS, TLS_USAGE } from './tls-args';
 
 /** `npm run fleet -- …`: run a local fleet, or write a bare-metal nginx configuration. */
 export type FleetCommand =
-  | { command: 'run'; instances: number; port: number; workers?: number; runDir: string; microcache: boolean; nginxBin?: string; tls?: NginxTls }
+  | {
+      command: 'run';
+      instances: number;
+      port: number;
+      workers?: number;
+      runDir: string;
+      microcache: boolean;
+      nginxBin?: string;
+      release?: string;
+      tls?: NginxTls;
+    }
   | {
       command: 'nginx-config';
       out: string;
@@ -20,9 +30,13 @@ export type FleetCommand =
     };
 
 export const USAGE = `usage:
-  npm run fleet -- [--instances N] [--port P] [--workers W] [--run-dir DIR] [--microcache] [--nginx BIN] [TLS]
+  npm run fleet -- [--instances N] [--port P] [--workers W] [--run-dir DIR] [--microcache] [--nginx BIN]
+      [--release REL] [TLS]
       N instances (default 2) of the service behind nginx on 127.0.0.1:P (default 8080);
-      each instance runs W workers (default: the service's WORKERS); logs in DIR (default .data/fleet).
+      each instance runs W workers (default: the service's WORKERS); logs in DIR (default .data/fleet),
+      each instance's pid in DIR/pids/PORT.pid. REL: run an unpacked release (npm run package)
+      instead of this checkout's dist/, e.g. a link like /opt/atelier/current, followed at every
+      (re)start: see deploy/rollout.sh.
   node dist/src/fleet/cli.js nginx-config --out DIR --upstream HOST:PORT [--upstream HOST:PORT …]
       [--listen 80] [--status-listen 127.0.0.1:8081] [--limit-exempt ADDR …] [--microcache]
       [--cors-allow-origins ORIGINS] [TLS]
@@ -40,6 +54,7 @@ const RUN_OPTIONS = {
   'run-dir': { type: 'string' },
   microcache: { type: 'boolean' },
   nginx: { type: 'string' },
+  release: { type: 'string' },
   ...TLS_OPTIONS,
 } as const satisfies Options;
 
@@ -96,6 +111,7 @@ function parseRun(args: readonly string[]): FleetCommand {
   const values = parse(args, RUN_OPTIONS);
   const workers = text(values.workers);
   const nginxBin = text(values.nginx);
+  const release = text(values.release);
   return {
     command: 'run',
     instances: intOption('instances', text(values.instances), 2, 1, 64),
@@ -104,6 +120,7 @@ function parseRun(args: readonly string[]): FleetCommand {
     runDir: text(values['run-dir']) ?? '.data/fleet',
     microcache: values.microcache === true,
     ...(nginxBin !== undefined && { nginxBin }),
+    ...(release !== undefined && { release }),
     ...tlsOf(values),
   };
 }

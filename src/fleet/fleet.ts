@@ -22,6 +22,8 @@ export interface FleetOptions {
   nginxBin?: string;
   /** HTTPS with HTTP/2 on `port`; unset: plain HTTP. */
   tls?: NginxTls;
+  /** An unpacked release (or a link to one) the instances run; unset: this checkout's dist/. */
+  release?: string;
   say: (line: string) => void;
 }
 
@@ -83,9 +85,11 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
       superviseInstance({
         index: i + 1,
         ...slot,
-        serverJs: path.join(projectRoot(), 'dist', 'src', 'server.js'),
+        // Through the link, if it is one: each (re)start runs the release it points at then.
+        serverJs: path.join(opts.release !== undefined ? path.resolve(opts.release) : projectRoot(), 'dist', 'src', 'server.js'),
         env,
         logFile: path.join(logs, `instance-${i + 1}.log`),
+        pidFile: path.join(runDir, 'pids', `${slot.port}.pid`),
         stopGraceMs: opts.config.shutdownTimeoutMs + 2_000,
         say: opts.say,
       }),

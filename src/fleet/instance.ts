@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { childEnv } from '../config';
 import { createRestartBackoff, type RestartBackoffOptions } from '../cluster/restart-backoff';
 import { waitForOk } from './process';
@@ -14,6 +16,8 @@ export interface InstanceOptions {
   env: Readonly<Record<string, string>>;
   /** stdout and stderr of every run of the instance are appended here. */
   logFile: string;
+  /** Holds the running primary's pid (rewritten at each restart, removed on stop). */
+  pidFile: string;
   /** Time the instance gets to drain on stop before it is killed, in ms. */
   stopGraceMs: number;
   /** Receives one human-readable line per lifecycle event. */
@@ -62,6 +66,8 @@ export function superviseInstance(opts: InstanceOptions): Instance {
       detached: true,
     });
     service = s;
+    fs.mkdirSync(path.dirname(opts.pidFile), { recursive: true });
+    fs.writeFileSync(opts.pidFile, `${s.pid}\n`);
     void s.exited.then(({ code, signal }) => {
       lastExit = signal ? `signal ${signal}` : `code ${code}`;
       if (stopping) return;
@@ -91,6 +97,7 @@ export function superviseInstance(opts: InstanceOptions): Instance {
       stopping = true;
       clearTimeout(restartTimer);
       await service?.stop(opts.stopGraceMs);
+      fs.rmSync(opts.pidFile, { force: true });
     },
   };
 }
