@@ -27,7 +27,7 @@ systemctl enable --now atelier-products.service
 port=$(sed -n 's/^PORT=\(.*\)$/\1/p' "$env_file" | tail -n1 | tr -d '"')
 port=${port:-3000}
 deadline=$((SECONDS + timeout))
-until curl -fsS --max-time 2 "http://127.0.0.1:$port/readyz" 2>/dev/null | grep -q "\"version\":\"$version\""; do
+until [[ "$(curl -fsS --max-time 2 "http://127.0.0.1:$port/readyz" 2>/dev/null || true)" == *"\"version\":\"$version\""* ]]; do
   [ $SECONDS -lt $deadline ] || die "$version not ready on port $port after ${timeout}s (journalctl -u atelier-products)"
   sleep 0.5
 done
