@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# activate.sh VERSION: on an app host, as root, makes an installed release the running one:
-# installs its unit, stops the service (it drains: in-flight requests finish), points
-# $ATELIER_ROOT/current at the release, starts it and waits until /readyz answers 200 naming
-# VERSION. A rollback is the same command with the previous version. deploy/rollout.sh runs
-# it on one host at a time, with the host out of nginx's upstream.
+# activate.sh VERSION [--started-only]: on an app host, as root, makes an installed release the
+# running one: installs its unit, stops the service (it drains: in-flight requests finish),
+# points $ATELIER_ROOT/current at the release, starts it and waits until /readyz answers 200
+# naming VERSION. --started-only waits for /healthz instead (the process serves VERSION): for a
+# first boot against a database with no catalog loaded yet, where /readyz stays 503.
+# A rollback is the same command with the previous version; deploy/rollout.sh runs it on one
+# host at a time.
 set -euo pipefail
 
 die() { echo "activate: $*" >&2; exit 1; }
-[ $# -eq 1 ] || die "usage: activate.sh VERSION"
+[ $# -eq 1 ] || { [ $# -eq 2 ] && [ "$2" = --started-only ]; } || die "usage: activate.sh VERSION [--started-only]"
 version=$1
+probe=readyz
+[ $# -eq 1 ] || probe=healthz
 root=${ATELIER_ROOT:-/opt/atelier}
 env_file=/etc/atelier/atelier.env
 timeout=${ATELIER_READY_TIMEOUT:-60}
@@ -27,8 +31,8 @@ systemctl enable --now atelier-products.service
 port=$(sed -n 's/^PORT=\(.*\)$/\1/p' "$env_file" | tail -n1 | tr -d '"')
 port=${port:-3000}
 deadline=$((SECONDS + timeout))
-until [[ "$(curl -fsS --max-time 2 "http://127.0.0.1:$port/readyz" 2>/dev/null || true)" == *"\"version\":\"$version\""* ]]; do
-  [ $SECONDS -lt $deadline ] || die "$version not ready on port $port after ${timeout}s (journalctl -u atelier-products)"
+until [[ "$(curl -fsS --max-time 2 "http://127.0.0.1:$port/$probe" 2>/dev/null || true)" == *"\"version\":\"$version\""* ]]; do
+  [ $SECONDS -lt $deadline ] || die "$version not answering /$probe on port $port after ${timeout}s (journalctl -u atelier-products)"
   sleep 0.5
 done
-echo "activate: $version serving on port $port" >&2
+echo "activate: $version answering /$probe on port $port" >&2

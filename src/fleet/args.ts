@@ -43,7 +43,9 @@ export const USAGE = `usage:
       writes DIR/nginx.conf and DIR/upstream.conf for a bare-metal load balancer; ORIGINS is
       the instances' CORS_ALLOW_ORIGINS (default *), for the CORS headers of nginx's own answers
       (run: nginx -p DIR/ -e stderr -c DIR/nginx.conf).
-${TLS_USAGE}`;
+${TLS_USAGE}
+  node dist/src/fleet/cli.js user-data --role app|lb|postgres-primary|postgres-replica …
+      cloud-init user-data for an EC2 instance of that role (user-data --help lists the options).`;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

@@ -4,6 +4,7 @@ import { UsageError } from '../cli/options';
 import { parseFleetArgs, USAGE, type FleetCommand } from './args';
 import { startFleet, type Fleet } from './fleet';
 import { sharedNginxDir, writeNginxConfig } from './nginx-config';
+import { runUserData, USER_DATA_USAGE } from './user-data';
 
 const say = (line: string): void => void process.stdout.write(`fleet: ${line}\n`);
 
@@ -48,10 +49,23 @@ function nginxConfig(args: Extract<FleetCommand, { command: 'nginx-config' }>): 
   say(`check: nginx -t -p ${path.dirname(conf)}/ -e stderr -c ${conf}`);
 }
 
+/** `user-data --role ROLE …`: cloud-init user-data for one EC2 role on stdout (src/fleet/user-data.ts). */
+function userData(argv: readonly string[]): void {
+  try {
+    process.stdout.write(runUserData(argv));
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`fleet: ${err.message}\n${USER_DATA_USAGE}\n`);
+    process.exit(2);
+  }
+}
+
 function main(): void {
+  const argv = process.argv.slice(2);
+  if (argv[0] === 'user-data') return userData(argv.slice(1));
   let args: FleetCommand;
   try {
-    args = parseFleetArgs(process.argv.slice(2));
+    args = parseFleetArgs(argv);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`fleet: ${err.message}\n${USAGE}\n`);
