@@ -24,9 +24,13 @@ describe('fleet command line (unit)', () => {
     });
 
     it('when every option is given, as separate or inline values, then each is taken', () => {
-      const expected = { command: 'run', instances: 3, port: 9090, workers: 4, runDir: '/tmp/f', microcache: true, nginxBin: '/opt/nginx' };
-      expect(parseFleetArgs(['--instances', '3', '--port', '9090', '--workers', '4', '--run-dir', '/tmp/f', '--microcache', '--nginx', '/opt/nginx'])).to.deep.equal(expected);
-      expect(parseFleetArgs(['--instances=3', '--port=9090', '--workers=4', '--run-dir=/tmp/f', '--microcache', '--nginx=/opt/nginx'])).to.deep.equal(expected);
+      const expected = { command: 'run', instances: 3, port: 9090, workers: 4, runDir: '/tmp/f', microcache: true, nginxBin: '/opt/nginx', release: '/opt/atelier/current' };
+      expect(
+        parseFleetArgs(['--instances', '3', '--port', '9090', '--workers', '4', '--run-dir', '/tmp/f', '--microcache', '--nginx', '/opt/nginx', '--release', '/opt/atelier/current']),
+      ).to.deep.equal(expected);
+      expect(
+        parseFleetArgs(['--instances=3', '--port=9090', '--workers=4', '--run-dir=/tmp/f', '--microcache', '--nginx=/opt/nginx', '--release=/opt/atelier/current']),
+      ).to.deep.equal(expected);
     });
 
     it('when an option is repeated, then its last value counts', () => {
