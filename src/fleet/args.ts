@@ -1,22 +1,14 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { intOption, UsageError } from '../cli/options';
 import { parseCorsOrigins, type CorsOrigins } from '../config';
+import type { FleetOptions } from './fleet';
 import type { NginxTls } from './nginx-tls';
 import { parseTls, TLS_OPTIONS, TLS_USAGE } from './tls-args';
 
 /** `npm run fleet -- …`: run a local fleet, or write a bare-metal nginx configuration. */
 export type FleetCommand =
-  | {
-      command: 'run';
-      instances: number;
-      port: number;
-      workers?: number;
-      runDir: string;
-      microcache: boolean;
-      nginxBin?: string;
-      release?: string;
-      tls?: NginxTls;
-    }
+  // What startFleet takes, less what the CLI adds (the service's config, where to print).
+  | ({ command: 'run' } & Omit<FleetOptions, 'config' | 'say'>)
   | {
       command: 'nginx-config';
       out: string;
