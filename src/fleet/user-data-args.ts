@@ -2,6 +2,7 @@ import net from 'node:net';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../cli/options';
 import { ConfigError, loadConfig, parseCorsOrigins } from '../config';
+import { isHostPort, isListen } from './nginx-config';
 
 /** The machines of an EC2 fleet, one cloud-init template each (deploy/cloud-init/ROLE.yaml). */
 export const ROLES = ['app', 'lb', 'postgres-primary', 'postgres-replica'] as const;
@@ -91,13 +92,9 @@ export const UNSAFE_CHARACTER = /[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uff
 const SHA256 = /^[0-9a-fA-F]{64}$/;
 const PASSWORD = /^[A-Za-z0-9_-]{16,128}$/;
 const ENV_KEY = /^[A-Z][A-Z0-9_]*$/;
-// As src/fleet/nginx-config.ts checks them, which the lb runs on these values.
-const HOST_PORT = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
-const LISTEN = /^((\[[0-9a-fA-F:]+\]|[0-9.]+|\*):)?(\d{1,5})$/;
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 const shown = (value: string): string => JSON.stringify(value);
-const port = (digits: string | undefined): boolean => Number(digits) >= 1 && Number(digits) <= 65535;
 
 function urlOf(value: string): URL | undefined {
   try {
@@ -146,14 +143,11 @@ function check(name: Name, values: readonly string[]): string[] {
       case 'database-url':
       case 'replica-url':
         return postgresUrl(value, name === 'replica-url');
-      case 'upstream': {
-        const m = HOST_PORT.exec(value);
-        return m && port(m[2]) ? undefined : `must be HOST:PORT, letters, digits, dots and dashes or [IPv6] (got ${shown(value)})`;
-      }
-      case 'listen': {
-        const m = LISTEN.exec(value);
-        return m && port(m[3]) ? undefined : `must be a port or ADDRESS:PORT (got ${shown(value)})`;
-      }
+      // As nginx-config checks them: the lb runs it on these values.
+      case 'upstream':
+        return isHostPort(value) ? undefined : `must be HOST:PORT, letters, digits, dots and dashes or [IPv6] (got ${shown(value)})`;
+      case 'listen':
+        return isListen(value) ? undefined : `must be a port or ADDRESS:PORT (got ${shown(value)})`;
       case 'owner-password':
       case 'replication-password':
         return PASSWORD.test(value) ? undefined : 'must be 16 to 128 characters from A-Z a-z 0-9 _ - (value not shown)';

@@ -39,6 +39,11 @@ describe('nginx configuration (real nginx, stand-in instances)', function () {
     it('when an upstream address would inject configuration, then rendering refuses it', () => {
       expect(() => renderUpstreams(['127.0.0.1:1; include /etc/passwd'])).to.throw(/invalid upstream/);
     });
+
+    it('when an upstream port is outside 1-65535, then rendering refuses it (nginx would, at start)', () => {
+      for (const bad of ['127.0.0.1:0', '127.0.0.1:65536', '[::1]:99999']) expect(() => renderUpstreams([bad]), bad).to.throw(/invalid upstream/);
+      expect(renderUpstreams(['127.0.0.1:65535', '[::1]:1'])).to.include('server [::1]:1 ');
+    });
   });
 
   describe('retries on the next instance', () => {
