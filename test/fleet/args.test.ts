@@ -3,19 +3,11 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { UsageError } from '../../src/cli/options';
 import { parseFleetArgs } from '../../src/fleet/args';
 import { assertBuilt, FLEET_CLI } from './fleet-process';
+import { usageErrorOf } from '../support/usage-error';
 
-const usageError = (argv: string[]): string => {
-  try {
-    parseFleetArgs(argv);
-  } catch (err) {
-    expect(err, argv.join(' ')).to.be.instanceOf(UsageError);
-    return (err as Error).message;
-  }
-  throw new Error(`no usage error for ${argv.join(' ')}`);
-};
+const usageError = usageErrorOf(parseFleetArgs);
 
 describe('fleet command line (unit)', () => {
   describe('run (the default command)', () => {
