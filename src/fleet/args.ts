@@ -37,7 +37,7 @@ export const USAGE = `usage:
       (run: nginx -p DIR/ -e stderr -c DIR/nginx.conf).
 ${TLS_USAGE}
   node dist/src/fleet/cli.js user-data --role app|lb|postgres-primary|postgres-replica …
-      cloud-init user-data for an EC2 instance of that role (user-data --help lists the options).`;
+      cloud-init user-data for an EC2 instance of that role (user-data alone lists the options).`;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

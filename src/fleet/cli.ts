@@ -49,28 +49,22 @@ function nginxConfig(args: Extract<FleetCommand, { command: 'nginx-config' }>): 
   say(`check: nginx -t -p ${path.dirname(conf)}/ -e stderr -c ${conf}`);
 }
 
-/** `user-data --role ROLE …`: cloud-init user-data for one EC2 role on stdout (src/fleet/user-data.ts). */
-function userData(argv: readonly string[]): void {
+/** `parse()`, or exit 2 with its UsageError's message and `usage`. */
+function parsed<T>(parse: () => T, usage: string): T {
   try {
-    process.stdout.write(runUserData(argv));
+    return parse();
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`fleet: ${err.message}\n${USER_DATA_USAGE}\n`);
+    process.stderr.write(`fleet: ${err.message}\n${usage}\n`);
     process.exit(2);
   }
 }
 
 function main(): void {
   const argv = process.argv.slice(2);
-  if (argv[0] === 'user-data') return userData(argv.slice(1));
-  let args: FleetCommand;
-  try {
-    args = parseFleetArgs(argv);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`fleet: ${err.message}\n${USAGE}\n`);
-    process.exit(2);
-  }
+  // `user-data --role ROLE …`: cloud-init user-data for one EC2 role on stdout (src/fleet/user-data.ts).
+  if (argv[0] === 'user-data') return void process.stdout.write(parsed(() => runUserData(argv.slice(1)), USER_DATA_USAGE));
+  const args: FleetCommand = parsed(() => parseFleetArgs(argv), USAGE);
   const done = args.command === 'run' ? run(args) : Promise.resolve(nginxConfig(args));
   done.catch((err: unknown) => {
     const message = err instanceof ConfigError || err instanceof Error ? err.message : String(err);

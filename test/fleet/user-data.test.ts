@@ -4,11 +4,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { UsageError } from '../../src/cli/options';
 import { projectRoot } from '../../src/project-paths';
 import { fillTemplate, renderUserData, runUserData } from '../../src/fleet/user-data';
 import { DEFAULT_NODE_URL, parseUserDataArgs, ROLES, TEMPLATE_ENV_KEYS, type Role, type UserDataInputs } from '../../src/fleet/user-data-args';
 import { requireBinary } from '../support/binaries';
+import { usageErrorOf } from '../support/usage-error';
 
 const RELEASE_URL = 'https://releases.example/atelier/atelier-products-1.0.0-557d6c6a1b2c.tar.gz?X-Amz-Expires=3600&sig=a%2Fb';
 const RELEASE_SHA = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08';
@@ -67,15 +67,7 @@ function nginxConfigArgs(runcmd: string): string[] {
   return sh(command).split('\0').slice(0, -1);
 }
 const occurrences = (text: string, value: string): number => text.split(value).length - 1;
-const usageError = (argv: string[]): string => {
-  try {
-    parseUserDataArgs(argv);
-  } catch (err) {
-    expect(err, argv.join(' ')).to.be.instanceOf(UsageError);
-    return (err as Error).message;
-  }
-  throw new Error(`no usage error for ${argv.join(' ')}`);
-};
+const usageError = usageErrorOf(parseUserDataArgs);
 const inOrder = (text: string, needles: string[]): void => {
   let at = -1;
   for (const needle of needles) {
@@ -213,9 +205,9 @@ describe('cloud-init user-data (fleet user-data)', () => {
         '--cors-allow-origins', 'https://shop.example', '--upstream', '10.0.2.5:3000', '--upstream', '10.0.2.6:3000', '--upstream', 'app-3.internal:3000',
       ]);
       inOrder(s, [
-        'systemctl disable --now nginx.service',
         'sha256sum -c --strict -',
         'out=$(/usr/local/sbin/atelier-install-release "$release_url" "$release_sha256")',
+        'systemctl disable --now nginx.service',
         'ln -sfn "/opt/atelier/$v" /opt/atelier/current',
         '/usr/local/bin/node /opt/atelier/current/dist/src/fleet/cli.js nginx-config --out /etc/atelier-nginx',
         'install -m 0644 /opt/atelier/current/deploy/systemd/atelier-nginx.service /etc/systemd/system/',
