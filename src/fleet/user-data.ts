@@ -14,6 +14,9 @@ export interface UserDataSources {
   installRelease: string;
 }
 
+// The app and lb roles' shared script head (Node.js and the release), in templateDir.
+const INSTALL_NODE_AND_RELEASE = 'install-node-and-release.sh';
+
 export const userDataSources = (): UserDataSources => ({
   templateDir: path.join(projectRoot(), 'deploy', 'cloud-init'),
   installRelease: path.join(projectRoot(), 'deploy', 'install-release.sh'),
@@ -69,13 +72,19 @@ const argLines = (option: string, values: readonly string[]): string => values.m
 
 /** Every placeholder's text for this role; several lines are joined with \n. */
 function placeholders(inputs: UserDataInputs, sources: UserDataSources): Record<string, string> {
-  const release = (i: ReleaseInputs) => ({
-    RELEASE_URL: shellWord(i.releaseUrl, 'release-url'),
-    RELEASE_SHA256: shellWord(i.releaseSha256, 'release-sha256'),
-    NODE_URL: shellWord(i.nodeUrl, 'node-url'),
-    NODE_SHA256: shellWord(i.nodeSha256, 'node-sha256'),
-    INSTALL_RELEASE_B64: base64Lines(fs.readFileSync(sources.installRelease)),
-  });
+  const release = (i: ReleaseInputs) => {
+    const head = path.join(sources.templateDir, INSTALL_NODE_AND_RELEASE);
+    const values = {
+      RELEASE_URL: shellWord(i.releaseUrl, 'release-url'),
+      RELEASE_SHA256: shellWord(i.releaseSha256, 'release-sha256'),
+      NODE_URL: shellWord(i.nodeUrl, 'node-url'),
+      NODE_SHA256: shellWord(i.nodeSha256, 'node-sha256'),
+    };
+    return {
+      INSTALL_NODE_AND_RELEASE: fillTemplate(fs.readFileSync(head, 'utf8').trimEnd(), values, head),
+      INSTALL_RELEASE_B64: base64Lines(fs.readFileSync(sources.installRelease)),
+    };
+  };
   const hba = (cidrs: readonly string[], users: readonly string[]): string =>
     cidrs.flatMap((cidr) => users.map((user) => `host ${user} ${hbaAddress(cidr)} scram-sha-256`)).join('\n');
   switch (inputs.role) {
@@ -128,7 +137,8 @@ export function fillTemplate(template: string, values: Readonly<Record<string, s
         const value = values[key];
         if (value === undefined) throw new Error(`unknown placeholder {{${key}}} in ${file}`);
         used.add(key);
-        return value.replaceAll('\n', `\n${indent}`);
+        // Empty lines stay empty: no trailing blanks in the block scalar.
+        return value.replace(/\n(?=[^\n])/g, `\n${indent}`);
       }),
     ];
   });
