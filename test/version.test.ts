@@ -26,8 +26,10 @@ describe('readVersion', () => {
     expect(() => readVersion(dir)).to.throw(/VERSION does not hold a version/);
   });
 
-  it('when run from the project, then the checkout version is reported', () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
-    expect(readVersion()).to.equal(fs.existsSync(path.join(__dirname, '..', 'VERSION')) ? fs.readFileSync(path.join(__dirname, '..', 'VERSION'), 'utf8').trim() : `${pkg.version}-dev`);
+  it('when read from this checkout (which holds no VERSION), then it is the package version + "-dev"', () => {
+    const root = path.join(__dirname, '..');
+    expect(fs.existsSync(path.join(root, 'VERSION')), 'a checkout has no VERSION file').to.equal(false);
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+    expect(readVersion()).to.equal(`${pkg.version}-dev`);
   });
 });

@@ -70,7 +70,7 @@ describe('deploy/rollout.sh: a rolling deploy of a 3-instance npm run fleet, und
     for (const pid of pids) killGroup(pid, 'SIGKILL');
     for (const m of fleet?.output().matchAll(/restarted \(pid (\d+)\)/g) ?? []) killGroup(Number(m[1]), 'SIGKILL');
     await db?.drop();
-    if (!process.env.KEEP) for (const dir of [root, runDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    for (const dir of [root, runDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   /** Runs rollout.sh to `version` over every instance while the load runs; what the clients saw. */
