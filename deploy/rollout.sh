@@ -11,10 +11,9 @@
 # sends it is refused, nginx retries it on the next instance (proxy_next_upstream, GETs only)
 # and, after 2 failures, skips the instance for 5 s (max_fails/fail_timeout); once it answers
 # again nginx takes it back. No nginx reload: a graceful reload closes the old workers' idle
-# keep-alive client connections, racing each client's next request. Measured by hand on a
-# 3-instance fleet under 8 keep-alive clients: 6 reloads reset 13 of 30,323 requests
-# (ECONNRESET); 3 drained restarts without a reload failed 0 of 53,208 (test/deploy/rollout.test.ts
-# asserts 0). Edit upstream.conf and reload only to add or remove an instance for good.
+# keep-alive client connections, racing each client's next request (a request already sent on
+# one gets a reset); test/deploy/rollout.test.ts asserts 0 failed requests without reloads.
+# Edit upstream.conf and reload only to add or remove an instance for good.
 # A step that fails stops the roll (the instance stays out of rotation while it refuses
 # connections; the others keep serving); fix it and run the same command again.
 #
