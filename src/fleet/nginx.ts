@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { dieWithParent } from '../parent-death';
 import { killGroup, waitForOk } from './process';
 
 // Where distributions and source builds put the binary; PATH first (found by spawn itself).
@@ -65,7 +66,9 @@ export function startNginx(opts: StartNginxOptions): NginxProcess {
   const ownGroup = opts.ownProcessGroup ?? true;
   fs.mkdirSync(path.dirname(opts.errorLog), { recursive: true });
   const log = fs.openSync(opts.errorLog, 'a');
-  const child = spawn(opts.bin, [...baseArgs(opts.prefix, opts.conf), '-g', 'daemon off;'], {
+  // SIGQUIT (graceful stop) when the process that started it dies without stop().
+  const [file, args] = dieWithParent(opts.bin, [...baseArgs(opts.prefix, opts.conf), '-g', 'daemon off;'], 'SIGQUIT');
+  const child = spawn(file, args, {
     detached: ownGroup,
     stdio: ['ignore', 'ignore', log],
   });

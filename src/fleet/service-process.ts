@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { dieWithParent } from '../parent-death';
 import { projectRoot } from '../project-paths';
 import { childPids, freePort, killGroup, waitForOk } from './process';
 
@@ -64,7 +65,9 @@ export function spawnService(opts: SpawnServiceOptions): ServiceProcess {
     fs.mkdirSync(path.dirname(opts.logFile), { recursive: true });
     stdout = fs.openSync(opts.logFile, 'a');
   }
-  const child = spawn(process.execPath, [opts.serverJs ?? path.join(projectRoot(), 'dist', 'src', 'server.js')], {
+  // SIGTERM when this process dies without stop(): the service drains and exits by itself.
+  const [file, args] = dieWithParent(process.execPath, [opts.serverJs ?? path.join(projectRoot(), 'dist', 'src', 'server.js')], 'SIGTERM');
+  const child = spawn(file, args, {
     env: { ...opts.env, PORT: String(opts.port), METRICS_PORT: String(opts.metricsPort), HOST },
     detached: opts.detached ?? false,
     stdio: ['ignore', stdout, stdout],

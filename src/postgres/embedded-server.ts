@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { dieWithParent } from '../parent-death';
 import { withDatabase } from './urls';
 
 /**
@@ -130,7 +131,10 @@ function startServer(bin: Binaries, opts: EmbeddedPostgresOptions, user: { uid: 
     '-c', `shared_buffers=${opts.sharedBuffersMb ?? 128}MB`,
   ];
   return new Promise((resolve, reject) => {
-    const child = spawn(bin.postgres, args, {
+    // SIGINT (fast shutdown: clean, no recovery at the next start) when the process that
+    // owns it dies without stop().
+    const [file, serverArgs] = dieWithParent(bin.postgres, args, 'SIGINT');
+    const child = spawn(file, serverArgs, {
       ...user,
       detached: true,
       stdio: ['ignore', 'ignore', 'pipe'],
