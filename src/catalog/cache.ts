@@ -56,6 +56,13 @@ export interface CacheOptions {
   notFoundTtlMs: number;
   load: Loader;
   compression?: CompressionOptions;
+  /** Milliseconds for TTLs and the compression budget; default `performance`. Tests pass a hand-moved one. */
+  clock?: Clock;
+}
+
+/** A monotonic millisecond clock (`performance` is one). */
+export interface Clock {
+  now(): number;
 }
 
 export interface CacheStats {
@@ -113,9 +120,10 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
   let compressing = 0;
   // Token bucket of compressions: full at start, refilled at maxPerSecond.
   let tokens = compression?.maxPerSecond ?? 0;
-  let refilled = performance.now();
+  const clock = opts.clock ?? performance;
+  let refilled = clock.now();
   const takeToken = (): boolean => {
-    const now = performance.now();
+    const now = clock.now();
     tokens = Math.min(compression!.maxPerSecond, tokens + ((now - refilled) * compression!.maxPerSecond) / 1000);
     refilled = now;
     if (tokens < 1) return false;
@@ -135,6 +143,7 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
     // Expired entries are dropped on access; no timers per entry.
     ttlAutopurge: false,
     updateAgeOnGet: false,
+    perf: clock,
     sizeCalculation: (value) => (value === NOT_FOUND ? NOT_FOUND_SIZE : documentSize(value)),
     dispose: (_value, _key, reason) => {
       if (reason === 'evict') counters.evictions++;

@@ -2,7 +2,7 @@ import type { ReadPool } from '../postgres/replicas';
 import { isConnectionFailure } from '../postgres/errors';
 import { createBatcher } from './batch';
 import { CatalogOverloadedError } from './errors';
-import { createDocumentCache, NOT_FOUND, type CacheEntry, type CacheStats, type CompressionOptions, type Document } from './cache';
+import { createDocumentCache, NOT_FOUND, type CacheEntry, type CacheStats, type Clock, type CompressionOptions, type Document } from './cache';
 import type { Coding } from './compression';
 
 /** The precomputed documents of the catalog, read through the worker's cache. */
@@ -48,6 +48,8 @@ export interface DocumentStoreOptions {
   compression?: CompressionOptions;
   /** Observes each database read, in seconds (metrics). */
   onFetch?: (kind: DocumentKind | 'page', seconds: number) => void;
+  /** The cache's clock (cache.ts); default `performance`. */
+  clock?: Clock;
 }
 
 const KINDS = ['product', 'styles', 'related'] as const;
@@ -159,6 +161,7 @@ export function createDocumentStore(opts: DocumentStoreOptions): DocumentStore {
     notFoundTtlMs: opts.notFoundTtlMs,
     load,
     compression: opts.compression,
+    clock: opts.clock,
   });
 
   return {

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { createApp } from '../../src/app';
+import type { Clock } from '../../src/catalog/cache';
 import { compress } from '../../src/catalog/compression';
 import { createDocumentStore, type DocumentStore } from '../../src/catalog/documents';
 import type { CorsOrigins } from '../../src/config';
@@ -32,6 +33,8 @@ export async function startApp(
     corsAllowOrigins?: CorsOrigins;
     /** As COMPRESS_AFTER_REQUESTS (default: the service's, 2). */
     compressAfterRequests?: number;
+    /** The cache's clock (default `performance`): a test moves it by hand. */
+    clock?: Clock;
   } = {},
 ): Promise<RunningApp> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: opts.connectTimeoutMs ?? 2000 });
@@ -50,6 +53,7 @@ export async function startApp(
     notFoundTtlMs: opts.notFoundTtlMs ?? 10_000,
     onFetch: () => void fetches++,
     compression: { compress, afterRequests: opts.compressAfterRequests ?? 2, maxInFlight: 2, maxPerSecond: 1000 },
+    clock: opts.clock,
   });
   const { log, lines } = memoryLogger();
   const app = createApp({
