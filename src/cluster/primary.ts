@@ -55,8 +55,20 @@ export async function runPrimary(config: Config): Promise<void> {
   // retried in the background while workers answer 503.
   // Workers read as the reader role; while the database is unreachable its provisioning is
   // still to come, so they are given the reader's (derived) credentials up front.
-  const workerDatabaseUrl = (await Promise.race([preparing, databaseDown]).catch(() => undefined)) ?? readerUrl(databaseUrl);
+  let workerDatabaseUrl = (await Promise.race([preparing, databaseDown]).catch(() => undefined)) ?? readerUrl(databaseUrl);
   if (shuttingDown) return;
+  // That guess is wrong when the owner turns out unable to create the reader (no CREATEROLE,
+  // another owner's reader) or its password was in ~/.pgpass: those workers would fail every
+  // login. Once preparation knows, they are replaced by workers given the right URL.
+  void preparing.then(
+    (prepared) => {
+      if (prepared === undefined || prepared === workerDatabaseUrl || shuttingDown) return;
+      workerDatabaseUrl = prepared;
+      log.warn('the workers were given the wrong database credentials while the database was down: replacing them');
+      void replaceWorkers();
+    },
+    () => undefined,
+  );
 
   // Workers accept on the shared socket themselves. With the default round-robin policy the
   // primary accepts and hands sockets over, and a connection it accepts while workers drain
@@ -65,16 +77,35 @@ export async function runPrimary(config: Config): Promise<void> {
   // Each worker's heap limit follows its cache budget; last, so they win over NODE_OPTIONS.
   cluster.setupPrimary({ execArgv: [...process.execArgv, ...workerHeapFlags(config.cacheMaxBytes)] });
   const startedAt = new Map<number, number>();
+  // Workers asked to drain because a replacement took their place: not restarted.
+  const retiring = new Set<number>();
   const backoff = createRestartBackoff(WORKER_BACKOFF);
-  const fork = (): void => {
+  const fork = (): Worker => {
     const worker = cluster.fork({ DATABASE_URL: workerDatabaseUrl });
     startedAt.set(worker.id, Date.now());
+    return worker;
   };
+  const liveWorkers = (): Worker[] => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+
+  // One at a time, each old worker draining only once its replacement listens: capacity holds.
+  async function replaceWorkers(): Promise<void> {
+    for (const old of liveWorkers()) {
+      if (shuttingDown) return;
+      const fresh = fork();
+      await new Promise<void>((resolve) => {
+        fresh.once('listening', () => resolve());
+        fresh.once('exit', () => resolve());
+      });
+      retiring.add(old.id);
+      if (old.isConnected()) old.send(SHUTDOWN_MESSAGE);
+    }
+    log.info('workers replaced');
+  }
 
   cluster.on('exit', (worker: Worker, code, signal) => {
     const lived = Date.now() - (startedAt.get(worker.id) ?? 0);
     startedAt.delete(worker.id);
-    if (shuttingDown) return;
+    if (retiring.delete(worker.id) || shuttingDown) return;
     metrics?.workerRestarted();
     const delay = backoff.died(lived);
     log.error({ worker: worker.id, code, signal, lived, restartInMs: delay }, 'worker died: replacing it');
@@ -95,7 +126,7 @@ export async function runPrimary(config: Config): Promise<void> {
     if (shuttingDown) return;
     shuttingDown = true;
     log.info({ reason }, 'shutting down: draining workers');
-    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+    const workers = liveWorkers();
     const exited = workers.map((w) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r()))));
     for (const w of workers) if (w.isConnected()) w.send(SHUTDOWN_MESSAGE);
     // A worker force-closes its last connections at shutdownTimeoutMs, then closes its pool and

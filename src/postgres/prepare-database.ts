@@ -5,7 +5,7 @@ import type { Config } from '../config';
 import { isDatabaseUnavailable } from './errors';
 import { isCatalogEmpty, loadSample } from './live-catalog';
 import { migrate } from './migrate';
-import { provisionReader, READER_ROLE } from './roles';
+import { provisionReader, ReaderRefusedError } from './roles';
 
 /** What `migrateAndSeed` did: the migrations applied, and the sample loaded if it was. */
 export interface Seeded {
@@ -25,7 +25,7 @@ export async function migrateAndSeed(client: pg.ClientBase, config: Config, embe
 /**
  * Migrates the database, provisions the read-only role the workers use, and loads the sample
  * into an empty embedded catalog. Resolves to the connection string workers should use: the
- * reader's, or the owner's when the owner may not create roles.
+ * reader's, or the owner's when the owner may not provision it (no CREATEROLE, or another owner manages it).
  */
 export async function prepareDatabase(url: string, config: Config, embedded: boolean, log: Logger): Promise<string> {
   const client = new pg.Client({
@@ -41,8 +41,8 @@ export async function prepareDatabase(url: string, config: Config, embedded: boo
     try {
       return await provisionReader(client, url);
     } catch (err) {
-      if ((err as { code?: string }).code !== '42501') throw err;
-      log.warn(`the database owner may not create roles: workers connect as the owner (grant CREATEROLE, or create ${READER_ROLE})`);
+      if (!(err instanceof ReaderRefusedError)) throw err;
+      log.warn(err.message);
       return url;
     }
   } finally {

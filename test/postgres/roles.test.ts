@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { migrate } from '../../src/postgres/migrate';
 import { ADVISORY_LOCKS } from '../../src/postgres/locks';
-import { provisionReader, readerPassword, readerUrl } from '../../src/postgres/roles';
+import { ownerIdentity, provisionReader, readerPassword, readerUrl, ReaderRefusedError } from '../../src/postgres/roles';
 import { loadCatalog } from '../support/catalog';
-import { createTestDatabase, type TestDatabase } from '../support/postgres';
+import { createTestDatabase, queryRows, type TestDatabase } from '../support/postgres';
 
 describe('read-only database role (real PostgreSQL)', () => {
   let db: TestDatabase;
@@ -73,7 +73,7 @@ describe('read-only database role (real PostgreSQL)', () => {
       // libpq's form, which WHATWG URL cannot parse: credentials, no host, the directory in ?host=.
       const socketUrl = `postgres://${parsed.username}:${parsed.password}@${parsed.pathname}?host=${socketDir}&port=${port}`;
       const url = await provisionReader(owner, socketUrl);
-      expect(url).to.equal(`postgres://atelier_reader:${readerPassword(socketUrl)}@${parsed.pathname}?host=${socketDir}&port=${port}`);
+      expect(url).to.equal(`postgres://atelier_reader:${readerPassword(ownerIdentity(socketUrl))}@${parsed.pathname}?host=${socketDir}&port=${port}`);
       const socketReader = new pg.Client({ connectionString: url });
       await socketReader.connect();
       try {
@@ -85,6 +85,50 @@ describe('read-only database role (real PostgreSQL)', () => {
       // Back to the password the other tests' reader uses.
       await provisionReader(owner, db.url);
       await owner.end();
+    }
+  });
+
+  it('when one owner role provisions through two differently spelled URLs, then both give the same reader password and neither locks the other out', async () => {
+    // Other parameters: the text differs, the owner role and its password do not.
+    const other = `${db.url}?application_name=other-deployment&connect_timeout=5`;
+    const owner = new pg.Client({ connectionString: other });
+    await owner.connect();
+    try {
+      expect(readerPassword(ownerIdentity(other))).to.equal(readerPassword(ownerIdentity(db.url)));
+      const url = await provisionReader(owner, other);
+      expect(new URL(url).password).to.equal(new URL(readerUrl(db.url)).password);
+    } finally {
+      await owner.end();
+    }
+    // The first deployment's reader, connecting afresh, still logs in.
+    const again = new pg.Client({ connectionString: readerUrl(db.url) });
+    await again.connect();
+    await again.end();
+  });
+
+  it('when another owner role on the cluster provisions, then the reader is left alone and it is told why', async () => {
+    const name = `atelier_second_owner_${process.pid}`;
+    await queryRows(db.url, `CREATE ROLE ${name} LOGIN CREATEROLE PASSWORD 'second-pw'`);
+    const parsed = new URL(db.url);
+    parsed.username = name;
+    parsed.password = 'second-pw';
+    const owner = new pg.Client({ connectionString: parsed.toString() });
+    await owner.connect();
+    try {
+      let refused: unknown;
+      await provisionReader(owner, parsed.toString()).catch((err: unknown) => (refused = err));
+      expect(refused).to.be.instanceOf(ReaderRefusedError);
+      expect((refused as Error).message).to.equal(
+        `atelier_reader on this PostgreSQL cluster is managed by the owner role "${new URL(db.url).username}": workers connect as the owner ` +
+          '(deployments sharing a cluster must share one owner role)',
+      );
+      // The first deployment's workers keep logging in.
+      const reader = new pg.Client({ connectionString: readerUrl(db.url) });
+      await reader.connect();
+      await reader.end();
+    } finally {
+      await owner.end();
+      await queryRows(db.url, `DROP ROLE ${name}`);
     }
   });
 

@@ -116,3 +116,62 @@ describe('reliability: the database is down when the service starts', function (
     expect(service.output()).to.not.match(/worker died/);
   });
 });
+
+/**
+ * As above, but the owner turns out, once the database answers, to lack CREATEROLE: the workers
+ * forked up front with the reader's derived credentials must not keep failing to log in.
+ */
+describe('reliability: the database is down at start and its owner may not create roles', function () {
+  this.timeout(90_000);
+  const OWNER = 'atelier_plain_owner';
+  let dir: string;
+  let pgPort: number;
+  let ownerUrl: string;
+  let embedded: EmbeddedPostgres | undefined;
+  let server: ServerProcess | undefined;
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-pg-late-owner-'));
+    fs.chmodSync(dir, 0o755);
+    pgPort = await freePort();
+    const init = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), port: pgPort, database: 'postgres' });
+    await queryRows(init.url, `CREATE ROLE ${OWNER} LOGIN NOCREATEROLE PASSWORD 'plain-owner-pw'`);
+    await queryRows(init.url, `CREATE DATABASE shop OWNER ${OWNER}`);
+    await init.stop();
+    ownerUrl = `postgres://${OWNER}:plain-owner-pw@127.0.0.1:${pgPort}/shop`;
+  });
+
+  after(async () => {
+    await server?.stop();
+    await embedded?.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('when the database arrives, then the workers are replaced by ones that connect as the owner and serve documents', async () => {
+    server = await startServer({ DATABASE_URL: ownerUrl, WORKERS: '2', PG_CONNECT_TIMEOUT_MS: '1000', SHUTDOWN_TIMEOUT_MS: '3000' });
+    const service = server;
+    await eventually(async () => (await childPids(service.child.pid!)).length === 2, 10_000, 'two workers');
+    const first = await childPids(service.child.pid!);
+    await expectUnavailable(`${service.url}/products/1`, 'Service temporarily unavailable');
+
+    embedded = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), port: pgPort, database: 'postgres' });
+    // Said once preparation is over (migrations applied, the reader refused): only then load.
+    await eventually(() => /may not create roles: workers connect as the owner/.test(service.output()), 15_000, 'the service to prepare the database');
+    await loadCatalog(ownerUrl, FIXTURE);
+    await eventually(() => /workers replaced/.test(service.output()), 15_000, 'the workers to be replaced');
+    // Every worker, not only one: fresh connections are spread over both by the kernel.
+    for (let i = 0; i < 20; i++) {
+      expect((await fetch(`${service.url}/products/${(i % 2) + 1}`, { headers: { Connection: 'close' } })).status).to.equal(200);
+    }
+    const users = await queryRows(
+      ownerUrl,
+      "SELECT array_agg(DISTINCT usename::text) FROM pg_stat_activity WHERE application_name LIKE 'atelier-products worker%'",
+    );
+    expect(users).to.deep.equal([[[OWNER]]]);
+    expect(service.output()).to.match(/wrong database credentials while the database was down: replacing them/);
+    const now = await childPids(service.child.pid!);
+    expect(now).to.have.length(2);
+    expect(now.filter((pid) => first.includes(pid)), 'the first workers are gone').to.deep.equal([]);
+    expect(service.output()).to.not.match(/worker died/);
+  });
+});
