@@ -16,6 +16,9 @@ import { createLogger } from '../logger';
 import { SHUTDOWN_MESSAGE } from './messages';
 import { startWorkerMetrics } from '../metrics/worker-telemetry';
 
+// Longest a starting worker waits for its replicas to be checked, in ms.
+const REPLICA_CHECK_AT_START_MS = 3_000;
+
 /** One HTTP worker: pool, cache, app and server; drains on SIGTERM/SIGINT or the primary's word. */
 export async function runWorker(config: Config): Promise<void> {
   const workerId = cluster.worker?.id ?? 0;
@@ -52,10 +55,11 @@ export async function runWorker(config: Config): Promise<void> {
   const listener = listenForCatalogChanges({
     connectionString: config.databaseUrl,
     log,
-    // Notices come from the primary: clear once the replicas have replayed the change too.
+    // Notices come from the primary: replicas are held back until they have replayed the
+    // change (replicas.ts), so the cache can be cleared at once.
     onChange: (version) =>
       void reads
-        .caughtUp()
+        .changed()
         .catch((err: unknown) => log.warn({ err }, 'could not check replica progress'))
         .then(() => {
           documents.invalidate();
@@ -105,6 +109,9 @@ export async function runWorker(config: Config): Promise<void> {
   process.on('message', (msg) => msg === SHUTDOWN_MESSAGE && drain('primary asked'));
   // If the primary dies, its IPC channel closes: a worker never outlives its primary.
   process.on('disconnect', () => drain('primary gone'));
+  // Replicas checked first (bounded: a database that is down is met by 503s later), so the
+  // first reads and the warm-up already go to them rather than to the primary.
+  await reads.ready(REPLICA_CHECK_AT_START_MS);
   await documents.warm(config.pgPoolMax);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
 }

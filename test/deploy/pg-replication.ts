@@ -15,8 +15,8 @@ export interface PgServer {
   readonly port: number;
   /** Connection string for `database` (trust authentication, loopback only). */
   url(database?: string): string;
-  /** Starts (again) and resolves when it accepts connections. */
-  start(): Promise<void>;
+  /** Starts (again), with `settings` as `-c name=value`, and resolves when it accepts connections. */
+  start(settings?: Record<string, string>): Promise<void>;
   /** SIGINT: PostgreSQL's fast shutdown, which ends every session, as a planned stop would. */
   stop(): Promise<void>;
 }
@@ -40,11 +40,12 @@ function server(dataDir: string, port: number, user: User): PgServer {
   return {
     port,
     url: (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`,
-    start: () =>
+    start: (settings = {}) =>
       new Promise((resolve, reject) => {
         const args = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dataDir}`,
           // Test data only: durability is not what is tested, speed is welcome.
-          '-c', 'fsync=off', '-c', 'max_connections=100', '-c', 'wal_level=replica', '-c', 'max_wal_senders=5'];
+          '-c', 'fsync=off', '-c', 'max_connections=100', '-c', 'wal_level=replica', '-c', 'max_wal_senders=5',
+          ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])];
         const c = spawn(path.join(PG15_BIN, 'postgres'), args, { ...user, stdio: ['ignore', 'ignore', 'pipe'], env: { LC_ALL: 'C' } });
         child = c;
         process.once('exit', onExit);
