@@ -20,7 +20,32 @@ export interface BenchFile {
     hotCacheBytes: number;
     churnSeconds: number;
     targets: Record<string, number>;
+    soak: SoakDefaults;
   };
+}
+
+/** The soak scenario's part of scenarios.json's `bench` (see scenarios/soak.ts). */
+export interface SoakDefaults {
+  /** Length of the measured run, in minutes (--soak-minutes). */
+  minutes: number;
+  /** The catalog export reloaded by the ETL, relative to the project root (--soak-csv). */
+  csvDir: string;
+  /** Period of the full catalog reloads, in minutes (shorter runs compress it, see soak-schedule.ts). */
+  reloadEveryMinutes: number;
+  /** Period of the worker SIGKILLs, in minutes. */
+  killEveryMinutes: number;
+  /** When PostgreSQL is restarted, as a share of the run (0.6: at 60 %). */
+  restartAtShare: number;
+  /** Added after /readyz answers 200 again to close the restart window, in s. */
+  restartGraceSeconds: number;
+  /** Share of the measured capacity the soak drives (0.5: half). */
+  rateShare: number;
+  /** Connections of the paced runs: enough that the rate holds through a stall of the service. */
+  connections: number;
+  /** "Flat": each of the last 10 minutes within this share of the mean of minutes 5–15 (0.1: ±10 %). */
+  flatTolerance: number;
+  /** Each minute's p99 at most this many times the first minutes' median p99. */
+  p99OverFirstMinutes: number;
 }
 
 /** The command line, defaults from scenarios.json. */
@@ -36,6 +61,10 @@ export interface BenchOptions {
   threads: number;
   /** Paths per generated list. */
   paths: number;
+  /** Length of the soak scenario's measured run, in minutes. */
+  soakMinutes: number;
+  /** The export the soak reloads, relative to the project root or absolute. */
+  soakCsv: string;
 }
 
 /** One wrk run with the cores the service's processes used meanwhile. */
@@ -65,6 +94,12 @@ export interface BenchContext {
   documentReads: number;
   /** The catalog's database, as the services get it. */
   databaseUrl: string;
+  /**
+   * Stops the catalog's PostgreSQL and starts it again on the same data directory and URL
+   * (fast shutdown, so `db` is gone afterwards); undefined when the bench does not own the
+   * server (DATABASE_URL given, or `npm start` runs it). Only the soak uses it, last.
+   */
+  restartDatabase?: () => Promise<void>;
   /** Rows of the report, in order; a scenario appends its own (cold reads the baseline's). */
   rows: Row[];
   /** Progress for the operator (stderr). */
@@ -110,7 +145,8 @@ export function summarise(name: string, runs: Measured[], extra: Partial<Row> = 
   };
 }
 
-export interface ContextSetup extends Pick<BenchContext, 'opt' | 'file' | 'shape' | 'db' | 'dir' | 'workers' | 'documentReads' | 'databaseUrl' | 'say'> {
+export interface ContextSetup
+  extends Pick<BenchContext, 'opt' | 'file' | 'shape' | 'db' | 'dir' | 'workers' | 'documentReads' | 'databaseUrl' | 'restartDatabase' | 'say'> {
   /** Environment of every service (DATABASE_URL, WORKERS, LOG_LEVEL). */
   serviceEnv: Record<string, string>;
 }
@@ -128,6 +164,7 @@ export function createContext(setup: ContextSetup): { ctx: BenchContext; cleanup
     workers: setup.workers,
     documentReads: setup.documentReads,
     databaseUrl: setup.databaseUrl,
+    ...(setup.restartDatabase && { restartDatabase: setup.restartDatabase }),
     rows: [],
     say: setup.say,
     onCleanup: (stop) => void cleanups.push(stop),

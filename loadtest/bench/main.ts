@@ -11,7 +11,6 @@ import pg from 'pg';
 import { intOption, UsageError } from '../../src/cli/options';
 import { loadConfig } from '../../src/config';
 import { projectRoot } from '../../src/project-paths';
-import { openDatabase } from '../../src/postgres/open-database';
 import { requestsPerPageView } from '../lib/traffic';
 import { createContext, type BenchFile, type BenchOptions, type Scenario } from './context';
 import { formatReport } from './report';
@@ -22,10 +21,13 @@ import { hotCompressedScenario } from './scenarios/hot-compressed';
 import { listingScenario } from './scenarios/listing';
 import { memoryScenario } from './scenarios/memory';
 import { overloadScenario } from './scenarios/overload';
+import { soakScenario } from './scenarios/soak';
+import { openBenchDatabase } from './soak-postgres';
 
 /**
  * Every scenario, in the order they run (hot-compressed compares its wire bytes with hot's,
- * the cold ones compare themselves with the hot ones' baselines and the database's).
+ * the cold ones compare themselves with the hot ones' baselines and the database's). The
+ * soak is last: it restarts PostgreSQL, which ends the bench's own connection.
  */
 export const SCENARIOS: ReadonlyArray<readonly [string, Scenario]> = [
   ['hot', hotScenario],
@@ -37,15 +39,23 @@ export const SCENARIOS: ReadonlyArray<readonly [string, Scenario]> = [
   ['memory', memoryScenario],
   ['listing', listingScenario],
   ['overload', overloadScenario],
+  ['soak', soakScenario],
 ];
+
+/** Run only when named in --scenarios: the soak takes half an hour by default. */
+export const OPT_IN_SCENARIOS: ReadonlySet<string> = new Set(['soak']);
+const DEFAULT_SCENARIOS = SCENARIOS.map(([name]) => name).filter((name) => !OPT_IN_SCENARIOS.has(name));
 
 const USAGE = `usage: npm run bench -- [--duration S] [--churn S] [--rounds N] [--connections C] [--threads T]
     [--paths N] [--scenarios ${SCENARIOS.map(([name]) => name).join(',')}] [--json FILE]
+    [--soak-minutes N] [--soak-csv DIR]
   --duration     seconds of each wrk run          --churn    seconds of the memory scenario's run
   --rounds       runs per scenario (medians)      --paths    paths per generated list
   --connections  wrk connections                  --threads  wrk threads
-  --scenarios    which to run (all by default; they run in the order above)
-  --json         also write the rows as JSON to FILE
+  --scenarios    which to run (all but ${[...OPT_IN_SCENARIOS].join(', ')} by default; they run in the order above)
+  --json         also write the rows as JSON to FILE (the soak's per-minute samples included)
+  --soak-minutes length of the soak's measured run, in minutes
+  --soak-csv     the export the soak reloads (relative to the project root)
   defaults: the "bench" part of loadtest/scenarios.json`;
 
 export interface BenchArgs {
@@ -64,6 +74,8 @@ const OPTIONS = {
   paths: { type: 'string' },
   scenarios: { type: 'string' },
   json: { type: 'string' },
+  'soak-minutes': { type: 'string' },
+  'soak-csv': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 function optionValues(argv: readonly string[]) {
@@ -75,10 +87,16 @@ function optionValues(argv: readonly string[]) {
   }
 }
 
+function soakCsv(raw: string | undefined, fallback: string): string {
+  if (raw === undefined) return fallback;
+  if (raw.trim() === '') throw new UsageError('--soak-csv must name a folder (got "")');
+  return raw;
+}
+
 /** Parses argv (without node and the script), defaults from scenarios.json's `bench`. Throws UsageError. */
 export function parseBenchArgs(argv: readonly string[], defaults: BenchFile['bench']): BenchArgs {
   const values = optionValues(argv);
-  const selected = new Set((values.scenarios ?? SCENARIOS.map(([name]) => name).join(',')).split(','));
+  const selected = new Set(values.scenarios?.split(',') ?? DEFAULT_SCENARIOS);
   const unknown = [...selected].filter((name) => !SCENARIOS.some(([known]) => known === name));
   if (unknown.length > 0) throw new UsageError(`unknown scenario${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`);
   return {
@@ -89,6 +107,9 @@ export function parseBenchArgs(argv: readonly string[], defaults: BenchFile['ben
       connections: intOption('connections', values.connections, defaults.connections, 1, 10_000),
       threads: intOption('threads', values.threads, defaults.threads, 1, 256),
       paths: intOption('paths', values.paths, defaults.pathsPerList, 1, 10_000_000),
+      // Up to a day; 1 minute is allowed for a demonstration (the schedule is compressed, see soak-schedule.ts).
+      soakMinutes: intOption('soak-minutes', values['soak-minutes'], defaults.soak.minutes, 1, 1440),
+      soakCsv: soakCsv(values['soak-csv'], defaults.soak.csvDir),
     },
     scenarios: SCENARIOS.map(([name]) => name).filter((name) => selected.has(name)),
     ...(values.json !== undefined && { json: values.json }),
@@ -109,7 +130,7 @@ async function main(): Promise<void> {
   }
   const { opt } = args;
   const config = loadConfig();
-  const database = await openDatabase(config);
+  const database = await openBenchDatabase(config);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-bench-'));
   // nginx workers run as an unprivileged user and must read the exported bodies.
   fs.chmodSync(dir, 0o755);
@@ -134,7 +155,8 @@ async function main(): Promise<void> {
     say(`catalog: ${shape.size} products; ${workers} workers; runs of ${opt.duration} s × ${opt.rounds}; files in ${dir}`);
 
     if (args.scenarios.some((name) => name === 'database' || name.startsWith('cold'))) await prewarmDocuments(db, say);
-    const made = createContext({ opt, file, shape, db, dir, workers, documentReads: config.pgDocumentReads, databaseUrl: database.url, serviceEnv, say });
+    const restartDatabase = database.restart;
+    const made = createContext({ opt, file, shape, db, dir, workers, documentReads: config.pgDocumentReads, databaseUrl: database.url, ...(restartDatabase && { restartDatabase }), serviceEnv, say });
     cleanups = made.cleanups;
     for (const [name, scenario] of SCENARIOS) if (args.scenarios.includes(name)) await scenario(made.ctx);
 

@@ -1,3 +1,5 @@
+import { formatSoak, type SoakReport } from './soak-report';
+
 /** One line of the bench table: medians over rounds, sums for counts. */
 export interface Row {
   scenario: string;
@@ -33,8 +35,10 @@ export interface Row {
   pass?: boolean;
   /** The parts of `target` that were missed, when the row names them (see `judge`). */
   failed?: string[];
-  /** Responses per status code (overload scenario). */
+  /** Responses per status code (overload and soak scenarios). */
   statuses?: Record<string, number>;
+  /** The soak's per-minute samples, events and targets: printed after the table, kept in the JSON. */
+  soak?: SoakReport;
 }
 
 /** One of a row's targets as the report lists it, and whether it was met. */
@@ -96,5 +100,6 @@ export function formatReport(rows: Row[], ctx: ReportContext): string {
     lines.push('', 'statuses:');
     for (const r of tallied) lines.push(`- ${r.scenario}: ${JSON.stringify(r.statuses)}`);
   }
+  for (const r of rows) if (r.soak) lines.push(...formatSoak(r.scenario, r.soak));
   return lines.join('\n') + '\n';
 }

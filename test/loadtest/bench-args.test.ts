@@ -12,27 +12,49 @@ const DEFAULTS: BenchFile['bench'] = {
   hotCacheBytes: 2 ** 28,
   churnSeconds: 30,
   targets: {},
+  soak: {
+    minutes: 30,
+    csvDir: '.data/csv',
+    reloadEveryMinutes: 5,
+    killEveryMinutes: 7,
+    restartAtShare: 0.6,
+    restartGraceSeconds: 5,
+    rateShare: 0.5,
+    connections: 256,
+    flatTolerance: 0.1,
+    p99OverFirstMinutes: 2,
+  },
 };
 
 describe('bench command line (unit)', () => {
-  it('when no option is given, then the defaults of scenarios.json and every scenario, in table order', () => {
+  it('when no option is given, then the defaults of scenarios.json and every scenario but the soak, in table order', () => {
     expect(parseBenchArgs([], DEFAULTS)).to.deep.equal({
-      opt: { duration: 8, churn: 30, rounds: 3, connections: 64, threads: 1, paths: 200_000 },
+      opt: { duration: 8, churn: 30, rounds: 3, connections: 64, threads: 1, paths: 200_000, soakMinutes: 30, soakCsv: '.data/csv' },
       scenarios: ['hot', 'hot-compressed', 'hot-styles', 'database', 'cold', 'cold-styles', 'memory', 'listing', 'overload'],
     });
-    expect(SCENARIOS.map(([name]) => name)).to.deep.equal(['hot', 'hot-compressed', 'hot-styles', 'database', 'cold', 'cold-styles', 'memory', 'listing', 'overload']);
+    expect(SCENARIOS.map(([name]) => name)).to.deep.equal(['hot', 'hot-compressed', 'hot-styles', 'database', 'cold', 'cold-styles', 'memory', 'listing', 'overload', 'soak']);
   });
 
   it('when every option is given, then each is taken, and scenarios run in table order whatever the order asked', () => {
-    const argv = ['--duration', '1', '--churn=2', '--rounds', '4', '--connections', '5', '--threads', '2', '--paths', '300', '--scenarios', 'overload,hot-compressed,hot', '--json', 'out.json'];
+    const argv = ['--duration', '1', '--churn=2', '--rounds', '4', '--connections', '5', '--threads', '2', '--paths', '300', '--scenarios', 'soak,overload,hot-compressed,hot', '--json', 'out.json', '--soak-minutes', '3', '--soak-csv', '/tmp/csv'];
     expect(parseBenchArgs(argv, DEFAULTS)).to.deep.equal({
-      opt: { duration: 1, churn: 2, rounds: 4, connections: 5, threads: 2, paths: 300 },
-      scenarios: ['hot', 'hot-compressed', 'overload'],
+      opt: { duration: 1, churn: 2, rounds: 4, connections: 5, threads: 2, paths: 300, soakMinutes: 3, soakCsv: '/tmp/csv' },
+      scenarios: ['hot', 'hot-compressed', 'overload', 'soak'],
       json: 'out.json',
     });
   });
 
-  for (const name of ['duration', 'churn', 'rounds', 'connections', 'threads', 'paths']) {
+  it('when the soak is named alone, then only it runs, for --soak-minutes', () => {
+    const args = parseBenchArgs(['--scenarios', 'soak', '--soak-minutes', '1'], DEFAULTS);
+    expect(args.scenarios).to.deep.equal(['soak']);
+    expect(args.opt.soakMinutes).to.equal(1);
+  });
+
+  it('when --soak-csv is empty, then a usage error names it', () => {
+    expect(() => parseBenchArgs(['--soak-csv', ''], DEFAULTS)).to.throw(UsageError, /^--soak-csv must name a folder/);
+  });
+
+  for (const name of ['duration', 'churn', 'rounds', 'connections', 'threads', 'paths', 'soak-minutes']) {
     it(`when --${name} is not a positive integer in range, then a usage error names it`, () => {
       for (const raw of ['0', 'x', '1.5', '99999999']) {
         expect(() => parseBenchArgs([`--${name}`, raw], DEFAULTS), raw).to.throw(UsageError, new RegExp(`^--${name} must be an integer from 1 to \\d+ \\(got "${raw.replace('.', '\\.')}"\\)$`));
