@@ -229,6 +229,7 @@ describe('read replicas (real PostgreSQL 15 streaming replication)', function ()
         const n = await name((requests % PRODUCTS) + 1);
         if (!n.endsWith(' renamed')) old.push(n);
       }
+      console.log(`      ${requests} requests while the replica was back and behind: ${old.length} old documents`);
       expect(old, `old documents among ${requests} requests`).to.deep.equal([]);
       expect(running.output()).to.match(/replica behind the primary: reading elsewhere until it replays/);
 
