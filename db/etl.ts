@@ -9,10 +9,15 @@ import { preflight } from './etl/preflight';
 import { formatDuration } from './etl/format';
 import { createProgress } from './etl/progress';
 import { formatReconciliation } from './etl/reconcile';
+import { applyChanges } from './etl/apply-changes';
 import { DEFAULT_JOBS, DEFAULT_MAX_REJECT_RATIO, reloadCatalog } from './etl/reload-catalog';
 
 const USAGE = `usage: npm run etl -- --dir DIR [--campus CODE] [--rejects FILE] [--jobs N] [--max-reject-ratio R] [--summary-json FILE]
+       npm run etl -- --changes DIR [--base-version N] [--rejects FILE] [--summary-json FILE]
   --dir               folder holding product.csv, features.csv, styles.csv, photos.csv, skus.csv, related.csv
+  --changes           apply a change set to the live catalog in one transaction: any of the six files (rows replace
+                      the row with the same id or add one) and deletions.csv (header file,id: rows to remove)
+  --base-version      refuse the change set unless the live catalog is at this version
   --campus            the catalog's code, the "campus" of every product and list document (default ${DEFAULT_CAMPUS});
                       1 to 64 printable ASCII characters without spaces
   --rejects           CSV report of rejected records (file,line,reason); default .data/rejects/etl-<time>.csv
@@ -29,6 +34,8 @@ async function run(reachingDatabase: () => void): Promise<void> {
   const { values } = parseArgs({
     options: {
       dir: { type: 'string' },
+      changes: { type: 'string' },
+      'base-version': { type: 'string' },
       campus: { type: 'string' },
       rejects: { type: 'string' },
       jobs: { type: 'string' },
@@ -41,11 +48,16 @@ async function run(reachingDatabase: () => void): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  if (values.dir === undefined) throw new UsageError(`--dir is required\n${USAGE}`);
+  if ((values.dir === undefined) === (values.changes === undefined)) throw new UsageError(`give one of --dir and --changes\n${USAGE}`);
+  if (values.changes !== undefined && (values.campus !== undefined || values.jobs !== undefined || values['max-reject-ratio'] !== undefined)) {
+    throw new UsageError(`--campus, --jobs and --max-reject-ratio belong to full loads (--dir)\n${USAGE}`);
+  }
+  if (values.dir !== undefined && values['base-version'] !== undefined) throw new UsageError(`--base-version belongs to change sets (--changes)\n${USAGE}`);
   const campus = checkCampus(values.campus ?? DEFAULT_CAMPUS);
   const jobs = intOption('jobs', values.jobs, DEFAULT_JOBS, 1, 16);
   const maxRejectRatio = numberOption('max-reject-ratio', values['max-reject-ratio'], DEFAULT_MAX_REJECT_RATIO, 0, 1);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const baseVersion = values['base-version'] === undefined ? undefined : intOption('base-version', values['base-version'], 0, 1, Number.MAX_SAFE_INTEGER);
   const rejectsPath = path.resolve(values.rejects ?? path.join('.data', 'rejects', `etl-${stamp}.csv`));
   if (values.rejects === undefined) process.stderr.write(`rejects will be written to ${rejectsPath}\n`);
 
@@ -61,7 +73,31 @@ async function run(reachingDatabase: () => void): Promise<void> {
   process.on('SIGTERM', onSignal);
 
   reachingDatabase();
-  const sizes = preflight(values.dir);
+  if (values.changes !== undefined) {
+    const db = await openDatabase(config);
+    try {
+      const result = await applyChanges({
+        url: db.url,
+        dir: values.changes,
+        rejectsPath,
+        ...(baseVersion === undefined ? {} : { baseVersion }),
+        log: (line) => process.stderr.write(`${line}\n`),
+        signal: controller.signal,
+      });
+      process.stdout.write(`${formatReconciliation(result.files)}\n`);
+      const rejected = result.files.reduce((n, c) => n + c.rejected, 0);
+      process.stdout.write(
+        `catalog version ${result.version}: change set applied in ${formatDuration(result.timings.totalMs)}; ` +
+          `${result.products} products rebuilt, ${result.documents} documents changed; ${rejected} rejects written to ${result.rejectsPath}\n`,
+      );
+      if (values['summary-json']) fs.writeFileSync(values['summary-json'], JSON.stringify(result, null, 2));
+    } finally {
+      await db.close();
+    }
+    return;
+  }
+  const dir = values.dir!;
+  const sizes = preflight(dir);
   const db = await openDatabase(config);
   const progress = createProgress({
     out: process.stderr,
@@ -72,7 +108,7 @@ async function run(reachingDatabase: () => void): Promise<void> {
   try {
     const result = await reloadCatalog({
       url: db.url,
-      dir: values.dir,
+      dir,
       campus,
       rejectsPath,
       jobs,

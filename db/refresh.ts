@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { loadConfig } from '../src/config';
-import { catalogVersion, notifyCatalogChanged, refreshDocuments } from '../src/postgres/live-catalog';
-import { CATALOG_SCHEMA } from '../src/postgres/migrate';
+import { catalogVersion, foldOverlays, notifyCatalogChanged, refreshDocuments } from '../src/postgres/live-catalog';
+import { CATALOG_SCHEMA, migrate } from '../src/postgres/migrate';
 import { openDatabase } from '../src/postgres/open-database';
 import { formatDuration } from './etl/format';
 import { ADVISORY_LOCKS } from '../src/postgres/locks';
@@ -9,7 +9,8 @@ import { ADVISORY_LOCKS } from '../src/postgres/locks';
 /**
  * `npm run db:refresh`: rebuilds every document view of the live catalog from its tables
  * with REFRESH ... CONCURRENTLY (readers keep reading the previous contents, never
- * blocked), then tells every worker to drop its cached documents.
+ * blocked), empties the change sets' overlays, then tells every worker to drop its cached
+ * documents.
  */
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -25,6 +26,8 @@ async function main(): Promise<void> {
       process.stderr.write('a catalog load is running: waiting for it to finish\n');
       await client.query('SELECT pg_advisory_lock($1)', [ADVISORY_LOCKS.reload]);
     }
+    // The overlays this refresh empties come with migration 006.
+    await migrate(client);
     // The views aggregate whole tables: enough memory to keep the sorts and hashes in RAM.
     await client.query("SET work_mem = '256MB'");
     const populated = await client.query<{ matviewname: string; ispopulated: boolean }>(
@@ -34,13 +37,20 @@ async function main(): Promise<void> {
     // CONCURRENTLY needs a populated view; an unpopulated one cannot be read anyway.
     const concurrently = (view: string): boolean =>
       populated.rows.find((r) => r.matviewname === view)?.ispopulated !== false;
+    // One transaction: the views take in every change set's rows and the overlays holding
+    // their documents empty at the same commit, so no reader sees a change twice or not at all
+    // (the listing's position shifts above all).
+    await client.query('BEGIN');
     await refreshDocuments(client, {
       concurrently,
       onRefreshed: (view, ms) =>
         process.stdout.write(`${view} refreshed${concurrently(view) ? ' concurrently' : ''} in ${formatDuration(ms)}\n`),
     });
+    const folded = await foldOverlays(client);
     const version = await catalogVersion(client);
     await notifyCatalogChanged(client, String(version));
+    await client.query('COMMIT');
+    if (folded > 0) process.stdout.write(`${folded} documents rebuilt by change sets folded into the views\n`);
     process.stdout.write(`catalog version ${version}: document caches told to clear\n`);
   } finally {
     await client.end().catch(() => undefined);

@@ -31,6 +31,16 @@ export class IdSet {
     return true;
   }
 
+  /** Removes `id` (a change set's deletions leave the live ids children may name). */
+  delete(id: number): void {
+    if (id >= BITSET_LIMIT) {
+      this.large.delete(id);
+      return;
+    }
+    const w = id >>> 5;
+    if (w < this.words.length) this.words[w] = this.words[w]! & ~(1 << (id & 31));
+  }
+
   private grow(word: number): void {
     let size = this.words.length;
     while (size <= word) size *= 2;

@@ -6,27 +6,39 @@ import { FILES, headerOf } from './files';
 // A header line is short; reading this much always covers it.
 const HEADER_PROBE_BYTES = 4096;
 
+/** A change set's optional list of rows to remove: `file` names one of the six files without `.csv`. */
+export const DELETIONS_FILE = 'deletions.csv';
+export const DELETIONS_HEADER = 'file,id';
+
+interface Expected {
+  file: string;
+  header: string;
+  /** A full load needs every file; a change set any of them. */
+  required: boolean;
+}
+
 /**
- * Checks, before any work, that all six files exist and start with their exact header
- * (a UTF-8 BOM and a CRLF line end are tolerated). Returns each file's size in bytes.
+ * Checks, before any work, that the files exist and start with their exact header (a UTF-8
+ * BOM and a CRLF line end are tolerated). Returns each present file's size in bytes.
  * Throws one BadFileError naming every problem.
  */
-export function preflight(dir: string): Map<string, number> {
+function inspect(dir: string, expected: readonly Expected[]): Map<string, number> {
   const problems: string[] = [];
   const sizes = new Map<string, number>();
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
     throw new BadFileError(`${dir} is not a directory`);
   }
-  for (const spec of FILES) {
-    const file = path.join(dir, spec.file);
+  for (const { file: name, header, required } of expected) {
+    const file = path.join(dir, name);
     let fd: number | undefined;
     try {
+      if (!required && !fs.existsSync(file)) continue;
       const stat = fs.statSync(file);
       if (!stat.isFile()) {
-        problems.push(`${spec.file}: not a regular file`);
+        problems.push(`${name}: not a regular file`);
         continue;
       }
-      sizes.set(spec.file, stat.size);
+      sizes.set(name, stat.size);
       fd = fs.openSync(file, 'r');
       const probe = Buffer.alloc(HEADER_PROBE_BYTES);
       const n = fs.readSync(fd, probe, 0, probe.length, 0);
@@ -34,18 +46,39 @@ export function preflight(dir: string): Map<string, number> {
       if (text.startsWith('\ufeff')) text = text.slice(1);
       const newline = text.indexOf('\n');
       const first = (newline === -1 ? text : text.slice(0, newline)).replace(/\r$/, '');
-      const expected = headerOf(spec);
-      if (n === 0) problems.push(`${spec.file}: empty file (expected header "${expected}")`);
-      else if (first !== expected) {
-        problems.push(`${spec.file}: header is "${first.slice(0, 200)}", expected "${expected}"`);
+      if (n === 0) problems.push(`${name}: empty file (expected header "${header}")`);
+      else if (first !== header) {
+        problems.push(`${name}: header is "${first.slice(0, 200)}", expected "${header}"`);
       }
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      problems.push(code === 'ENOENT' ? `${spec.file}: missing` : `${spec.file}: ${(err as Error).message}`);
+      problems.push(code === 'ENOENT' ? `${name}: missing` : `${name}: ${(err as Error).message}`);
     } finally {
       if (fd !== undefined) fs.closeSync(fd);
     }
   }
   if (problems.length > 0) throw new BadFileError(`bad input in ${dir}: ${problems.join('; ')}`);
+  return sizes;
+}
+
+/** A full export: all six files, each with its header. */
+export function preflight(dir: string): Map<string, number> {
+  return inspect(
+    dir,
+    FILES.map((spec) => ({ file: spec.file, header: headerOf(spec), required: true })),
+  );
+}
+
+/** A change set: any of the six files and deletions.csv, at least one of them. */
+export function preflightChanges(dir: string): Map<string, number> {
+  const sizes = inspect(dir, [
+    ...FILES.map((spec) => ({ file: spec.file, header: headerOf(spec), required: false })),
+    { file: DELETIONS_FILE, header: DELETIONS_HEADER, required: false },
+  ]);
+  if (sizes.size === 0) {
+    throw new BadFileError(
+      `${dir} holds no change: expected any of ${[...FILES.map((f) => f.file), DELETIONS_FILE].join(', ')}`,
+    );
+  }
   return sizes;
 }

@@ -102,6 +102,8 @@ export interface FileIds {
   seen: IdSet;
   /** Ids of the rows actually loaded (what children may reference); omit when nothing references this file. */
   loaded?: IdSet;
+  /** Receives the id of each dropped row (a change set removes the row it names). */
+  onDropped?: (id: number) => void;
 }
 
 export function createValidator(
@@ -162,8 +164,11 @@ export function createValidator(
             break;
         }
       }
-      if (dropIndex !== -1 && ints[dropIndex] === 0) return DROPPED;
       const id = ints[idIndex]!;
+      if (dropIndex !== -1 && ints[dropIndex] === 0) {
+        ids.onDropped?.(id);
+        return DROPPED;
+      }
       if (!ids.seen.add(id)) return reject(`duplicate id ${id}`);
       for (const p of parentChecks) {
         const ref = ints[p.i]!;

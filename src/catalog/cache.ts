@@ -91,6 +91,11 @@ export interface DocumentCache {
   encode(doc: Document, coding: Coding): void;
   /** Drops every entry (after a catalog reload). Loads in flight are discarded, not cached. */
   clear(): void;
+  /**
+   * Drops these keys (after a change set), and every listing page (keys starting with `l`)
+   * when `pages`; their loads in flight are discarded, not cached. Returns the entries dropped.
+   */
+  drop(keys: Iterable<string>, pages: boolean): number;
   stats(): CacheStats;
 }
 
@@ -130,8 +135,6 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
     tokens--;
     return true;
   };
-  // Bumped by clear(): a load that started before it must not repopulate the cache.
-  let generation = 0;
   // Loads in flight, one per key: concurrent misses of a key share it. lru-cache's fetch()
   // does the same with an AbortController, its signal and listener per load, for aborts
   // nothing here uses (visible in perf of cold traffic; no throughput change above the noise).
@@ -151,13 +154,15 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
   });
 
   const load = (key: string): Promise<CacheEntry> => {
-    const started = generation;
     const loaded = opts.load(key).then(
       (body) => {
-        if (loading.get(key) === loaded) loading.delete(key);
         const entry: CacheEntry = body === undefined ? NOT_FOUND : { key, body, etag: etagOf(body), wants: 0, compressing: false };
-        // Started before a clear(): the waiting callers get it, the cache does not keep it.
-        if (started === generation) lru.set(key, entry, body === undefined ? { ttl: Math.min(opts.ttlMs, opts.notFoundTtlMs) } : undefined);
+        // No longer the key's load: a clear() or drop() came after it started, so it may hold
+        // what the catalog no longer says. The waiting callers get it, the cache does not keep it.
+        if (loading.get(key) === loaded) {
+          loading.delete(key);
+          lru.set(key, entry, body === undefined ? { ttl: Math.min(opts.ttlMs, opts.notFoundTtlMs) } : undefined);
+        }
         return entry;
       },
       (err: unknown) => {
@@ -211,9 +216,21 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
       return loading.get(key) ?? load(key);
     },
     clear() {
-      generation++;
       loading.clear();
       lru.clear();
+    },
+    drop(keys, pages) {
+      let dropped = 0;
+      for (const key of keys) {
+        loading.delete(key);
+        if (lru.delete(key)) dropped++;
+      }
+      if (pages) {
+        // Pages are few next to documents, but not indexed apart: one pass over the keys.
+        for (const key of [...loading.keys()]) if (key[0] === 'l') loading.delete(key);
+        for (const key of [...lru.keys()]) if (key[0] === 'l' && lru.delete(key)) dropped++;
+      }
+      return dropped;
     },
     stats() {
       return { ...counters, bytes: lru.calculatedSize, entries: lru.size };

@@ -15,6 +15,8 @@ export interface DocumentStore {
   encode(doc: Document, coding: Coding): void;
   /** Forget every cached document, after the catalog changed. */
   invalidate(): void;
+  /** Forget these cache keys (`p12`, `s12`, `r12`) and, with `pages`, every listing page; returns entries dropped. */
+  drop(keys: readonly string[], pages: boolean): number;
   /**
    * Opens `connections` database connections and prepares the batch statement on each, so the
    * first burst of misses after a start waits neither for logins nor for planning. Never
@@ -58,21 +60,53 @@ const PREFIX: Record<DocumentKind, string> = { product: 'p', styles: 's', relate
 const KIND_OF_PREFIX = Object.fromEntries(KINDS.map((kind) => [PREFIX[kind], kind])) as Record<string, DocumentKind>;
 
 // Named statements: parsed and planned once per connection, then only bound and executed.
-/** One kind's documents by id (parameter `$n`), answered as (cache key, body) rows. */
+/**
+ * One kind's documents by id (parameter `$n`), answered as (cache key, body) rows: the view's
+ * row unless a change set rebuilt the document since (catalog.doc_overlay, db/migrations/006),
+ * whose row wins; an overlay row without a body is a removed product.
+ */
 const kindStatement = (kind: DocumentKind, n: number): string =>
-  `SELECT '${PREFIX[kind]}' || id, body FROM catalog.${kind}_doc WHERE id = ANY($${n}::int[])`;
+  `SELECT '${PREFIX[kind]}' || id, body FROM catalog.${kind}_doc d WHERE id = ANY($${n}::int[])` +
+  ` AND NOT EXISTS (SELECT 1 FROM catalog.doc_overlay o WHERE o.kind = '${PREFIX[kind]}' AND o.id = d.id)` +
+  `\nUNION ALL SELECT '${PREFIX[kind]}' || id, body FROM catalog.doc_overlay WHERE kind = '${PREFIX[kind]}' AND id = ANY($${n}::int[]) AND body IS NOT NULL`;
 /**
  * The documents of a batch, all kinds in one statement (one round trip instead of three: a
- * page view misses all three at once); parameters: the ids of each kind, in KINDS order.
+ * page view misses all three at once, and one snapshot serves a product's documents together);
+ * parameters: the ids of each kind, in KINDS order.
  */
 export const DOCUMENTS_STATEMENT = KINDS.map((kind, i) => kindStatement(kind, i + 1)).join('\nUNION ALL ');
 /** One kind's documents, read alone when the batch statement fails: a broken view then fails only its own route. */
 export const KIND_STATEMENTS = Object.fromEntries(KINDS.map((kind) => [kind, kindStatement(kind, 1)])) as Record<DocumentKind, string>;
 // Most documents read by one statement: 64 index probes keep a batch's latency near one read's.
 const MAX_BATCH = 64;
-/** The listing read: a position range of product_list_doc, always one row (exported for the plan test). */
-export const PAGE_STATEMENT =
-  "SELECT '[' || coalesce(string_agg(body, ',' ORDER BY pos), '') || ']' FROM catalog.product_list_doc WHERE pos > $1 AND pos <= $2";
+/**
+ * The listing read, always one row: positions ($1, $2] of the id order (exported for the plan
+ * test). Without change sets it is one range of product_list_doc's positions. Each product a
+ * change set added (+1) or removed (-1) since the view was built shifts the positions of the
+ * view's rows after it: the "moves" cut the id order into segments of constant shift, each
+ * read as its own position range; an added product sits just after the view's last row below
+ * it (catalog.list_moves holds the moves). Rebuilt entries (list_overlay) replace the view's
+ * bodies, one primary-key probe per entry of the page. One index range per segment: a page
+ * costs an index probe more per product added or removed since the last build.
+ */
+export const PAGE_STATEMENT = `WITH moves AS MATERIALIZED (
+  SELECT id, move FROM catalog.list_moves
+), segments AS (
+  SELECT id AS lo, lead(id) OVER w AS hi, sum(move) OVER w AS shift FROM moves WINDOW w AS (ORDER BY id)
+  UNION ALL SELECT NULL, min(id), 0 FROM moves
+), added AS MATERIALIZED (
+  SELECT m.id, coalesce((SELECT v.pos FROM catalog.product_list_doc v WHERE v.id < m.id ORDER BY v.id DESC LIMIT 1), 0) + s.shift AS pos
+    FROM segments s JOIN moves m ON m.id = s.lo AND m.move = 1
+), placed AS (
+  SELECT b.pos + s.shift AS pos, coalesce((SELECT o.body FROM catalog.list_overlay o WHERE o.id = b.id), b.body) AS body
+    FROM segments s CROSS JOIN LATERAL (
+      SELECT v.id, v.pos, v.body FROM catalog.product_list_doc v
+       WHERE v.pos > $1 - s.shift AND v.pos <= $2 - s.shift
+         AND (s.lo IS NULL OR v.id > s.lo) AND (s.hi IS NULL OR v.id < s.hi)) b
+  UNION ALL
+  SELECT a.pos, (SELECT o.body FROM catalog.list_overlay o WHERE o.id = a.id) FROM added a WHERE a.pos > $1 AND a.pos <= $2
+)
+SELECT '[' || coalesce(string_agg(body, ',' ORDER BY pos), '') || ']' FROM placed WHERE pos > $1 AND pos <= $2`;
 
 /**
  * The body as it goes on the wire: its UTF-8 bytes, one character per byte (a latin1
@@ -169,6 +203,7 @@ export function createDocumentStore(opts: DocumentStoreOptions): DocumentStore {
     page: (page, count) => cache.get(`l${page}:${count}`),
     encode: cache.encode,
     invalidate: () => cache.clear(),
+    drop: (keys, pages) => cache.drop(keys, pages),
     async warm(connections) {
       // Concurrent statements make the pool open a connection for each.
       const empty = (): Promise<void> => readRows('atelier_documents', DOCUMENTS_STATEMENT, KINDS.map(() => []), new Map());

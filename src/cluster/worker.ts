@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { createApp } from '../app';
 import { readVersion } from '../version';
 import { createDocumentStore } from '../catalog/documents';
+import { createInvalidation } from '../catalog/invalidation';
 import { compress } from '../catalog/compression';
 import { documentBytes } from '../catalog/memory';
 import type { Config } from '../config';
@@ -52,19 +53,13 @@ export async function runWorker(config: Config): Promise<void> {
   });
   metrics?.watchCache(() => documents.cacheStats(), documentsMaxBytes);
   metrics?.watchPool(pool, config.pgPoolMax);
+  const onCatalogNotice = createInvalidation({ documents, reads, primary: pool, log });
   const listener = listenForCatalogChanges({
     connectionString: config.databaseUrl,
     log,
     // Notices come from the primary: replicas are held back until they have replayed the
-    // change (replicas.ts), so the cache can be cleared at once.
-    onChange: (version) =>
-      void reads
-        .changed()
-        .catch((err: unknown) => log.warn({ err }, 'could not check replica progress'))
-        .then(() => {
-          documents.invalidate();
-          log.info({ version }, 'catalog changed: document cache cleared');
-        }),
+    // change (replicas.ts), so the cache is updated at once.
+    onChange: (payload) => void onCatalogNotice(payload),
   });
   const app = createApp({
     log,

@@ -5,7 +5,7 @@ import { CATALOG_CHANNEL } from './live-catalog';
 export interface CatalogListenerOptions {
   connectionString: string;
   log: Logger;
-  /** Called with the new catalog version (the notification payload). */
+  /** Called with each notification's payload (src/postgres/catalog-notice.ts). */
   onChange: (version: string) => void;
 }
 

@@ -47,6 +47,18 @@ export async function refreshDocuments(
 }
 
 /**
+ * Empties the overlays of documents rebuilt by change sets (db/migrations/006), once the
+ * views have been refreshed from the same tables in the caller's transaction. Returns the
+ * rows removed.
+ */
+export async function foldOverlays(client: pg.ClientBase): Promise<number> {
+  const docs = await client.query(`DELETE FROM ${CATALOG_SCHEMA}.doc_overlay`);
+  const list = await client.query(`DELETE FROM ${CATALOG_SCHEMA}.list_overlay`);
+  await client.query(`DELETE FROM ${CATALOG_SCHEMA}.list_moves`);
+  return (docs.rowCount ?? 0) + (list.rowCount ?? 0);
+}
+
+/**
  * Loads the built-in sample (db/sample.sql) into the empty live catalog, builds its
  * documents and records it, all in one transaction, then announces the new catalog.
  * Returns the number of products loaded.

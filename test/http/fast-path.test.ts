@@ -24,6 +24,7 @@ function documents(): DocumentStore & { reads: number } {
     page: () => testDocument('l1:5', '[]', '"page"'),
     encode: () => undefined,
     invalidate: () => undefined,
+    drop: () => 0,
     warm: async () => undefined,
     cacheStats: () => ({ hits: 0, misses: 0, evictions: 0, bytes: 0, entries: 0, compressions: 0, compressionFailures: 0 }),
   };

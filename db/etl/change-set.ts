@@ -1,0 +1,180 @@
+import type { ClientBase } from 'pg';
+import { changesPayload } from '../../src/postgres/catalog-notice';
+import { catalogVersion, CATALOG_CHANNEL } from '../../src/postgres/live-catalog';
+import { EtlError } from './errors';
+import type { Deletions } from './deletions';
+
+/**
+ * The SQL of one change set, run in one transaction on the connection holding the staged
+ * rows (temporary tables `pg_temp.<table>`, loaded by load-file.ts) and `pg_temp.deleted`.
+ * Order: remove (a product with its features, styles, their photos and skus, and its related
+ * rows; a style with its photos and skus), then insert or update parents before children,
+ * then rebuild the documents of every product touched, before or after, into the overlays.
+ */
+
+export interface AppliedChanges {
+  version: number;
+  /** Products whose documents were rebuilt. */
+  products: number;
+  /** Documents (and list entries) whose bytes changed. */
+  documents: number;
+  /** Cache keys the workers drop ('l': the listing pages). */
+  keys: string[];
+}
+
+// Tables of the staged rows and their columns besides id, in parent-before-child order.
+const UPSERTS: Array<{ table: string; columns: string[]; touch?: string }> = [
+  { table: 'product', columns: ['name', 'slogan', 'description', 'category', 'default_price'], touch: 'updated_at = now()' },
+  { table: 'styles', columns: ['product_id', 'name', 'sale_price', 'original_price', 'default_style'] },
+  { table: 'features', columns: ['product_id', 'feature', 'value'] },
+  { table: 'photos', columns: ['style_id', 'url', 'thumbnail_url'] },
+  { table: 'skus', columns: ['style_id', 'size', 'quantity'] },
+  { table: 'related', columns: ['current_product_id', 'related_product_id'] },
+];
+
+/** Inserts new rows, updates changed ones (an identical row is left alone: its product's updated_at stays). */
+const upsert = ({ table, columns, touch }: (typeof UPSERTS)[number]): string => {
+  const list = columns.join(', ');
+  const excluded = columns.map((c) => `EXCLUDED.${c}`).join(', ');
+  const set = [...columns.map((c) => `${c} = EXCLUDED.${c}`), ...(touch ? [touch] : [])].join(', ');
+  return `INSERT INTO catalog.${table} AS t (id, ${list}) SELECT id, ${list} FROM pg_temp.${table}
+    ON CONFLICT (id) DO UPDATE SET ${set} WHERE (${columns.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM (${excluded})`;
+};
+
+const deleted = (table: string): string => `SELECT id FROM pg_temp.deleted WHERE tbl = '${table}'`;
+const touched = (table: string): string => `SELECT id FROM pg_temp.${table} UNION ALL ${deleted(table)}`;
+
+// The products each change concerns, read before the change (old parents) ...
+const AFFECTED_BEFORE = `INSERT INTO pg_temp.affected (kind, id)
+  SELECT 'p', f.product_id FROM catalog.features f WHERE f.id IN (${touched('features')})
+  UNION ALL SELECT 's', s.product_id FROM catalog.styles s WHERE s.id IN (SELECT id FROM pg_temp.styles UNION ALL SELECT id FROM pg_temp.del_styles)
+  UNION ALL SELECT 's', s.product_id FROM catalog.photos x JOIN catalog.styles s ON s.id = x.style_id WHERE x.id IN (${touched('photos')})
+  UNION ALL SELECT 's', s.product_id FROM catalog.skus x JOIN catalog.styles s ON s.id = x.style_id WHERE x.id IN (${touched('skus')})
+  UNION ALL SELECT 'r', r.current_product_id FROM catalog.related r WHERE r.id IN (${touched('related')})
+  UNION ALL SELECT k.kind, d.id FROM pg_temp.del_product d CROSS JOIN (VALUES ('p'), ('s'), ('r'), ('l')) k (kind)
+  UNION ALL SELECT k.kind, x.id FROM pg_temp.product x CROSS JOIN (VALUES ('p'), ('l')) k (kind)`;
+
+// ... and after it (new parents; products that came or went, and the related lists naming them).
+const AFFECTED_AFTER = `WITH came_or_went AS (
+    SELECT x.id FROM (SELECT id FROM pg_temp.product UNION SELECT id FROM pg_temp.del_product) x
+     WHERE (x.id IN (SELECT id FROM pg_temp.existed)) <> EXISTS (SELECT 1 FROM catalog.product p WHERE p.id = x.id))
+  INSERT INTO pg_temp.affected (kind, id)
+  SELECT 'p', product_id FROM pg_temp.features
+  UNION ALL SELECT 's', product_id FROM pg_temp.styles
+  UNION ALL SELECT 's', s.product_id FROM pg_temp.photos x JOIN catalog.styles s ON s.id = x.style_id
+  UNION ALL SELECT 's', s.product_id FROM pg_temp.skus x JOIN catalog.styles s ON s.id = x.style_id
+  UNION ALL SELECT 'r', current_product_id FROM pg_temp.related
+  UNION ALL SELECT k.kind, c.id FROM came_or_went c CROSS JOIN (VALUES ('p'), ('s'), ('r'), ('l')) k (kind)
+  UNION ALL SELECT 'r', r.current_product_id FROM catalog.related r WHERE r.related_product_id IN (SELECT id FROM came_or_went)`;
+
+// Per kind of document: its cache-key letter, the per-product builder and the view (006).
+const DOCUMENTS = [
+  { key: 'p', build: 'product_docs', view: 'product_doc' },
+  { key: 's', build: 'styles_docs', view: 'styles_doc' },
+  { key: 'r', build: 'related_docs', view: 'related_doc' },
+] as const;
+
+/** Rebuilds one kind's affected documents into doc_overlay; answers the ids whose bytes changed. */
+const rebuild = ({ key, build, view }: (typeof DOCUMENTS)[number]): string => `WITH a AS (
+    SELECT DISTINCT id FROM pg_temp.affected WHERE kind = '${key}'
+  ), n AS (
+    SELECT a.id, d.body FROM a LEFT JOIN catalog.${build}(ARRAY(SELECT id FROM a)) d ON d.id = a.id
+  ), served AS (
+    SELECT n.id, CASE WHEN o.kind IS NOT NULL THEN o.body ELSE v.body END AS body
+      FROM n LEFT JOIN catalog.doc_overlay o ON o.kind = '${key}' AND o.id = n.id LEFT JOIN catalog.${view} v ON v.id = n.id
+  ), stored AS (
+    INSERT INTO catalog.doc_overlay (kind, id, body) SELECT '${key}', id, body FROM n
+    ON CONFLICT (kind, id) DO UPDATE SET body = EXCLUDED.body
+  )
+  SELECT n.id FROM n JOIN served s ON s.id = n.id WHERE n.body IS DISTINCT FROM s.body ORDER BY n.id`;
+
+/** The same for list entries, with each entry's move relative to product_list_doc (list_moves). */
+const REBUILD_LIST = `WITH a AS (
+    SELECT DISTINCT id FROM pg_temp.affected WHERE kind = 'l'
+  ), n AS (
+    SELECT a.id, d.body, v.id IS NOT NULL AS in_view, v.body AS view_body
+      FROM a LEFT JOIN catalog.list_docs(ARRAY(SELECT id FROM a)) d ON d.id = a.id LEFT JOIN catalog.product_list_doc v ON v.id = a.id
+  ), served AS (
+    SELECT n.id, CASE WHEN o.id IS NOT NULL THEN o.body ELSE n.view_body END AS body
+      FROM n LEFT JOIN catalog.list_overlay o ON o.id = n.id
+  ), stored AS (
+    INSERT INTO catalog.list_overlay (id, body) SELECT id, body FROM n
+    ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body
+  ), unmoved AS (
+    DELETE FROM catalog.list_moves WHERE id IN (SELECT id FROM a)
+  ), moved AS (
+    INSERT INTO catalog.list_moves (id, move)
+    SELECT id, CASE WHEN in_view THEN -1 ELSE 1 END FROM n WHERE in_view <> (body IS NOT NULL)
+    ON CONFLICT (id) DO UPDATE SET move = EXCLUDED.move
+  )
+  SELECT count(*)::int AS changed FROM n JOIN served s ON s.id = n.id WHERE n.body IS DISTINCT FROM s.body`;
+
+/**
+ * Applies the staged change set to the live catalog in one transaction, with its new
+ * version recorded and the workers notified at commit. Refused (nothing changed) when the
+ * live catalog is no longer at `baseVersion`.
+ */
+export async function applyChangeSet(
+  client: ClientBase,
+  opts: { deletions: Deletions; baseVersion: number; source: string; beforeCommit?: () => Promise<void> },
+): Promise<AppliedChanges> {
+  await client.query('BEGIN');
+  try {
+    const live = await catalogVersion(client);
+    if (live !== opts.baseVersion) {
+      throw new EtlError(`the change set was prepared against catalog version ${opts.baseVersion}, but version ${live} is live`);
+    }
+    await client.query('CREATE TEMP TABLE deleted (tbl text NOT NULL, id integer NOT NULL) ON COMMIT DROP');
+    for (const [table, rows] of opts.deletions) {
+      if (rows.size > 0) await client.query('INSERT INTO pg_temp.deleted SELECT $1, unnest($2::int[])', [table, [...rows.keys()]]);
+    }
+    await client.query(`CREATE TEMP TABLE del_product ON COMMIT DROP AS ${deleted('product')}`);
+    await client.query(
+      `CREATE TEMP TABLE del_styles ON COMMIT DROP AS ${deleted('styles')} UNION SELECT s.id FROM catalog.styles s JOIN pg_temp.del_product d ON s.product_id = d.id`,
+    );
+    await client.query(
+      'CREATE TEMP TABLE existed ON COMMIT DROP AS SELECT id FROM catalog.product WHERE id IN (SELECT id FROM pg_temp.product UNION ALL SELECT id FROM pg_temp.del_product)',
+    );
+    await client.query('CREATE TEMP TABLE affected (kind text NOT NULL, id integer NOT NULL) ON COMMIT DROP');
+    await client.query(AFFECTED_BEFORE);
+
+    // Children before parents, for the foreign keys.
+    await client.query(`DELETE FROM catalog.skus WHERE id IN (${deleted('skus')}) OR style_id IN (SELECT id FROM pg_temp.del_styles)`);
+    await client.query(`DELETE FROM catalog.photos WHERE id IN (${deleted('photos')}) OR style_id IN (SELECT id FROM pg_temp.del_styles)`);
+    await client.query('DELETE FROM catalog.styles WHERE id IN (SELECT id FROM pg_temp.del_styles)');
+    await client.query(`DELETE FROM catalog.features WHERE id IN (${deleted('features')}) OR product_id IN (SELECT id FROM pg_temp.del_product)`);
+    await client.query(`DELETE FROM catalog.related WHERE id IN (${deleted('related')}) OR current_product_id IN (SELECT id FROM pg_temp.del_product)`);
+    await client.query('DELETE FROM catalog.product WHERE id IN (SELECT id FROM pg_temp.del_product)');
+    for (const spec of UPSERTS) await client.query(upsert(spec));
+    await client.query(AFFECTED_AFTER);
+
+    const keys: string[] = [];
+    for (const kind of DOCUMENTS) {
+      const { rows } = await client.query<{ id: number }>(rebuild(kind));
+      for (const r of rows) keys.push(kind.key + r.id);
+    }
+    const list = await client.query<{ changed: number }>(REBUILD_LIST);
+    const listChanged = list.rows[0]?.changed ?? 0;
+    if (listChanged > 0) keys.push('l');
+    const { rows: counted } = await client.query<{ products: number }>('SELECT count(DISTINCT id)::int AS products FROM pg_temp.affected');
+    const products = counted[0]?.products ?? 0;
+    const documents = keys.length - (listChanged > 0 ? 1 : 0) + listChanged;
+
+    const version = live + 1;
+    await client.query("INSERT INTO catalog.catalog_info (version, source, kind) VALUES ($1, $2, 'changes')", [version, opts.source]);
+    await client.query('INSERT INTO catalog.catalog_changes (version, source, products, documents, keys) VALUES ($1, $2, $3, $4, $5)', [
+      version,
+      opts.source,
+      products,
+      documents,
+      keys,
+    ]);
+    await client.query('SELECT pg_notify($1, $2)', [CATALOG_CHANNEL, changesPayload(version, keys)]);
+    await opts.beforeCommit?.();
+    await client.query('COMMIT');
+    return { version, products, documents, keys };
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
