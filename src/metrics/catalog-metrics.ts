@@ -23,9 +23,11 @@ export interface EtlFileRows {
 export interface CatalogState {
   /** `catalog_info.version` of the newest load; undefined while no catalog is loaded. */
   version: number | undefined;
-  /** When that load became live, in Unix seconds. */
+  /** When the newest full load (or refresh of the sample) became live, in Unix seconds. */
   loadedAt: number | undefined;
   etl: EtlFileRows[];
+  /** Change sets applied since that load (db/migrations/006 `catalog_changes`). */
+  changes: { sets: number; documents: number; lastAt: number | undefined };
 }
 
 export interface CatalogReaderOptions {
@@ -43,9 +45,24 @@ async function query(db: pg.Pool): Promise<CatalogState> {
     'SELECT version::text AS version, extract(epoch FROM loaded_at)::float8 AS loaded_at FROM catalog.catalog_info ORDER BY version DESC LIMIT 1',
   );
   const row = info.rows[0];
-  const state: CatalogState = { version: row && Number(row.version), loadedAt: row?.loaded_at, etl: [] };
-  const exists = await db.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [ETL_SUMMARY_TABLE]);
-  if (exists.rows[0]?.present) {
+  const state: CatalogState = { version: row && Number(row.version), loadedAt: row?.loaded_at, etl: [], changes: { sets: 0, documents: 0, lastAt: undefined } };
+  const exists = await db.query<{ summary: boolean; changes: boolean }>(
+    'SELECT to_regclass($1) IS NOT NULL AS summary, to_regclass($2) IS NOT NULL AS changes',
+    [ETL_SUMMARY_TABLE, `${CATALOG_SCHEMA}.catalog_changes`],
+  );
+  if (exists.rows[0]?.changes) {
+    // Since migration 006 rows also record change sets: the load time is the newest load's.
+    const load = await db.query<{ loaded_at: number }>(
+      "SELECT extract(epoch FROM loaded_at)::float8 AS loaded_at FROM catalog.catalog_info WHERE kind = 'load' ORDER BY version DESC LIMIT 1",
+    );
+    state.loadedAt = load.rows[0]?.loaded_at ?? state.loadedAt;
+    const changes = await db.query<{ sets: number; documents: string; last_at: number | null }>(
+      'SELECT count(*)::int AS sets, coalesce(sum(documents), 0)::text AS documents, extract(epoch FROM max(applied_at))::float8 AS last_at FROM catalog.catalog_changes',
+    );
+    const c = changes.rows[0];
+    if (c) state.changes = { sets: c.sets, documents: Number(c.documents), lastAt: c.last_at ?? undefined };
+  }
+  if (exists.rows[0]?.summary) {
     const etl = await db.query<{ file: string; loaded: string; rejected: string; dropped: string }>(
       `SELECT file, rows_loaded::text AS loaded, rows_rejected::text AS rejected, rows_dropped::text AS dropped FROM ${ETL_SUMMARY_TABLE} ORDER BY file`,
     );
@@ -111,6 +128,24 @@ export function registerCatalogMetrics(registry: Registry, read: () => Promise<C
     { name: 'atelier_catalog_loaded_timestamp_seconds', help: 'Unix time at which the live catalog was loaded (last refresh); 0 until one is loaded.' },
     (g, s) => {
       if (s.loadedAt !== undefined) g.set(s.loadedAt);
+    },
+  );
+  gauge(
+    { name: 'atelier_catalog_change_sets', help: 'Change sets (npm run etl -- --changes) applied to the live catalog since its full load.' },
+    (g, s) => g.set(s.changes.sets),
+  );
+  gauge(
+    {
+      name: 'atelier_catalog_changed_documents',
+      help: 'Documents and list entries whose bytes change sets rebuilt since the full load (the keys workers dropped).',
+    },
+    (g, s) => g.set(s.changes.documents),
+  );
+  gauge(
+    { name: 'atelier_catalog_last_change_timestamp_seconds', help: 'Unix time of the newest change set applied to the live catalog; 0 until one is.' },
+    (g, s) => {
+      g.reset();
+      if (s.changes.lastAt !== undefined) g.set(s.changes.lastAt);
     },
   );
   gauge(

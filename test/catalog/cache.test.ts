@@ -103,4 +103,29 @@ describe('document cache (unit)', () => {
     expect(fresh !== NOT_FOUND && fresh.body.toString()).to.equal('{"v":2}');
     expect(load.calls).to.have.length(2);
   });
+
+  it('when keys are dropped, then only they (and the pages, when asked) are read again, and their loads in flight are not kept', async () => {
+    let version = 1;
+    const load = countingLoader(async (key) => {
+      const v = version;
+      await tick(20);
+      return `{"key":"${key}","v":${v}}`;
+    });
+    const cache = createDocumentCache({ maxBytes: 1e6, ttlMs: 60_000, notFoundTtlMs: 1000, load });
+    for (const key of ['p1', 'p2', 's1', 'l1:5', 'l2:5']) await resolve(cache.get(key));
+    const inFlight = resolve(cache.get('r1'));
+    expect(cache.drop(['p1', 'r1', 'p9'], false)).to.equal(1);
+    version = 2;
+    const old = await inFlight;
+    expect(old !== NOT_FOUND && old.body).to.equal('{"key":"r1","v":1}');
+    // Kept: p2, s1 and both pages answer synchronously, from memory.
+    for (const key of ['p2', 's1', 'l1:5', 'l2:5']) expect(cache.get(key), key).to.not.be.instanceOf(Promise);
+    for (const key of ['p1', 'r1']) {
+      const fresh = await resolve(cache.get(key));
+      expect(fresh !== NOT_FOUND && fresh.body, key).to.equal(`{"key":"${key}","v":2}`);
+    }
+    expect(cache.drop([], true)).to.equal(2);
+    expect(cache.get('l1:5')).to.be.instanceOf(Promise);
+    expect(cache.get('p2')).to.not.be.instanceOf(Promise);
+  });
 });

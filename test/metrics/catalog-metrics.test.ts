@@ -83,6 +83,28 @@ describe('catalog and ETL metrics from the database', function () {
     expect((await createCatalogReader({ pool: () => pool, maxAgeMs: 0, timeoutMs: 5_000 })())?.version).to.equal(5);
   });
 
+  it('when change sets are applied, then their count, documents and last time are exported and the load time stays the load\'s', async () => {
+    const registry = new Registry();
+    const metrics = registerCatalogMetrics(registry, createCatalogReader({ pool: () => pool, maxAgeMs: 0, timeoutMs: 5_000 }));
+    await metrics.refresh();
+    let s = parseExposition(await registry.metrics());
+    const loadedAt = value(s, 'atelier_catalog_loaded_timestamp_seconds');
+    expect(value(s, 'atelier_catalog_change_sets')).to.equal(0);
+    expect(value(s, 'atelier_catalog_last_change_timestamp_seconds')).to.equal(0);
+    const top = Number((await pool.query<{ v: string }>('SELECT max(version)::text AS v FROM catalog.catalog_info')).rows[0]!.v);
+    for (const [version, documents, at] of [[top + 1, 3, '2026-12-05T10:00:00Z'], [top + 2, 4, '2026-12-05T10:00:01Z']] as const) {
+      await pool.query("INSERT INTO catalog.catalog_info (version, source, kind, loaded_at) VALUES ($1, 'change set', 'changes', $2)", [version, at]);
+      await pool.query("INSERT INTO catalog.catalog_changes (version, source, products, documents, keys, applied_at) VALUES ($1, 'change set', 1, $2, '{p1}', $3)", [version, documents, at]);
+    }
+    await metrics.refresh();
+    s = parseExposition(await registry.metrics());
+    expect(value(s, 'atelier_catalog_version')).to.equal(top + 2);
+    expect(value(s, 'atelier_catalog_change_sets')).to.equal(2);
+    expect(value(s, 'atelier_catalog_changed_documents')).to.equal(7);
+    expect(value(s, 'atelier_catalog_last_change_timestamp_seconds')).to.equal(Date.parse('2026-12-05T10:00:01Z') / 1000);
+    expect(value(s, 'atelier_catalog_loaded_timestamp_seconds')).to.equal(loadedAt);
+  });
+
   it('when the database accepts connections but never answers, then a read gives up at its timeout instead of hanging', async () => {
     const sockets: net.Socket[] = [];
     const silent = net.createServer((socket) => void sockets.push(socket));

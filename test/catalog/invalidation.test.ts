@@ -1,0 +1,55 @@
+import { expect } from 'chai';
+import pino from 'pino';
+import { createInvalidation } from '../../src/catalog/invalidation';
+
+/** The invalidation's collaborators, recording what they were asked. */
+function parts(stored: Map<number, string[]> | Error) {
+  const calls: string[] = [];
+  const opts = {
+    documents: {
+      invalidate: () => void calls.push('invalidate'),
+      drop: (keys: readonly string[], pages: boolean) => {
+        calls.push(`drop ${keys.join(',')}${pages ? ' +pages' : ''}`);
+        return keys.length;
+      },
+    },
+    reads: { changed: async () => void calls.push('replicas checked') },
+    primary: {
+      query: async (q: { values: unknown[] }) => {
+        if (stored instanceof Error) throw stored;
+        calls.push(`read keys of ${String(q.values[0])}`);
+        return { rows: stored.has(Number(q.values[0])) ? [{ keys: stored.get(Number(q.values[0])) }] : [] };
+      },
+    },
+    log: pino({ level: 'silent' }),
+  };
+  return { calls, onNotice: createInvalidation(opts as unknown as Parameters<typeof createInvalidation>[0]) };
+}
+
+describe('cache invalidation from catalog notices (unit)', () => {
+  it('when a load is announced, then the replicas are checked first and the whole cache goes', async () => {
+    const { calls, onNotice } = parts(new Map());
+    await onNotice('7');
+    expect(calls).to.deep.equal(['replicas checked', 'invalidate']);
+  });
+
+  it('when a change set names its keys, then exactly they go, with the pages when the list changed', async () => {
+    const { calls, onNotice } = parts(new Map());
+    await onNotice('8 p1,s1,l');
+    await onNotice('9 r2');
+    expect(calls).to.deep.equal(['replicas checked', 'drop p1,s1 +pages', 'replicas checked', 'drop r2']);
+  });
+
+  it('when the keys were too many for the notice, then they are read from the primary and dropped', async () => {
+    const { calls, onNotice } = parts(new Map([[10, ['p3', 'l']]]));
+    await onNotice('10 @');
+    await onNotice('11 @');
+    expect(calls).to.deep.equal(['replicas checked', 'read keys of 10', 'drop p3 +pages', 'replicas checked', 'read keys of 11', 'drop ']);
+  });
+
+  it('when the stored keys cannot be read, then the whole cache goes (never a stale document kept)', async () => {
+    const { calls, onNotice } = parts(new Error('connection refused'));
+    await onNotice('12 @');
+    expect(calls).to.deep.equal(['replicas checked', 'invalidate']);
+  });
+});
