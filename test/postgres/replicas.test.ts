@@ -13,6 +13,26 @@ import { startServer, type ServerProcess } from '../support/server-process';
 import { requireTool } from '../support/binaries';
 import { eventually } from '../support/wait';
 import { setTimeout as sleep } from 'node:timers/promises';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { applyChanges } from '../../db/etl/apply-changes';
+import { writeExport } from '../db/etl/changes/model';
+
+/** GET on a new connection each time, so the cluster hands requests to every worker in turn. */
+function getFresh(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
+  });
+}
 
 const PRODUCTS = 60;
 const silentLogger = () => pino({ level: 'silent' });
@@ -239,6 +259,35 @@ describe('read replicas (real PostgreSQL 15 streaming replication)', function ()
       // Checks ride on reads: keep asking.
       await eventually(async () => (await name(1)) === 'Product 1 renamed' && /replica caught up: reading from it again/.test(running.output()), 15_000, 'the replica to be read again');
       await eventually(async () => (await name(2)) === 'Product 2 renamed' && (await workerConnections(replicaUrl, true)) > 0, 10_000, 'documents read on the replica');
+    });
+
+    it('when a change set is applied on the primary, then every worker drops its key once the replica replayed it, and serves the new document from then on', async () => {
+      await service?.stop();
+      service = undefined;
+      await replayedPrimary();
+      service = await startServer({ DATABASE_URL: primaryUrl, DATABASE_REPLICA_URLS: replicaUrl, WORKERS: '2' });
+      const running = service;
+      // Sku 3 belongs to style 3, of product 2.
+      const quantity = async (): Promise<number> => {
+        const doc = JSON.parse((await getFresh(`${running.url}/products/2/styles`)).body) as { results: Array<{ skus: Record<string, { quantity: number }> }> };
+        return doc.results[0]!.skus['3']!.quantity;
+      };
+      for (let i = 0; i < 6; i++) expect(await quantity()).to.equal(3);
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-replica-changes-'));
+      try {
+        writeExport(dir, { skus: [{ id: 3, styleId: 3, size: 'S', quantity: 99 }] });
+        const applied = await applyChanges({ url: primaryUrl, dir, rejectsPath: path.join(dir, 'rejects.csv') });
+        expect(applied.keys).to.deep.equal(['s2']);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+      await eventually(async () => (await quantity()) === 99, 5_000, 'the change to be served');
+      // From the first new answer on, never the old one again, from either worker.
+      const answers: number[] = [];
+      for (let i = 0; i < 40; i++) answers.push(await quantity());
+      expect(answers.filter((q) => q !== 99)).to.deep.equal([]);
+      await eventually(() => (running.output().match(/catalog change set: documents dropped/g) ?? []).length === 2, 5_000, 'both workers to drop the key');
+      expect(await workerConnections(replicaUrl, true), 'documents still read on the replica').to.be.greaterThan(0);
     });
   });
 });
