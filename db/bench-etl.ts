@@ -17,10 +17,13 @@ import { createProgress } from './etl/progress';
 import { formatReconciliation } from './etl/reconcile';
 import { DEFAULT_JOBS, reloadCatalog } from './etl/reload-catalog';
 import { FILES } from './etl/files';
+import { benchChanges } from './bench-changes';
 
 const dirBytes = (dir: string): number => FILES.reduce((sum, f) => sum + fs.statSync(path.join(dir, f.file)).size, 0);
 
 const USAGE = `usage: npm run bench:etl -- [--products N] [--seed S] [--dir DIR] [--reuse] [--jobs N] [--keep-db]
+       npm run bench:etl -- --changes N
+  --changes   instead: change sets on a copy of the live catalog's database (db/bench-changes.ts)
   Runs generate (child process) -> ETL (this process) -> bare COPY of the same files, in a
   scratch database on DATABASE_URL's server (or the embedded one), then drops it.
   --products  products to generate (default 1000011, the full export)
@@ -74,10 +77,12 @@ async function main(): Promise<void> {
       reuse: { type: 'boolean' },
       jobs: { type: 'string' },
       'keep-db': { type: 'boolean' },
+      changes: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
   if (values.help) return void process.stdout.write(`${USAGE}\n`);
+  if (values.changes !== undefined) return benchChanges(loadConfig(), intOption('changes', values.changes, 10_000, 1, 100_000));
   // The generator's and the ETL's own ranges: a value they would refuse is refused here, before any work.
   const products = intOption('products', values.products, 1_000_011, 1, 50_000_000);
   const seed = intOption('seed', values.seed, 1, 0, 2 ** 32 - 1);

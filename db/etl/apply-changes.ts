@@ -107,6 +107,7 @@ export async function applyChanges(opts: ChangeOptions): Promise<ChangeResult> {
       deletions,
       baseVersion: version,
       source: `change set ${path.resolve(opts.dir)}`,
+      onStep: (name, ms) => log(`  ${name} in ${ms} ms`),
       ...(opts.beforeCommit ? { beforeCommit: opts.beforeCommit } : {}),
     });
     const committedAt = Date.now();

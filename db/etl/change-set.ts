@@ -57,7 +57,9 @@ const AFFECTED_BEFORE = `INSERT INTO pg_temp.affected (kind, id)
 // ... and after it (new parents; products that came or went, and the related lists naming them).
 const AFFECTED_AFTER = `WITH came_or_went AS (
     SELECT x.id FROM (SELECT id FROM pg_temp.product UNION SELECT id FROM pg_temp.del_product) x
-     WHERE (x.id IN (SELECT id FROM pg_temp.existed)) <> EXISTS (SELECT 1 FROM catalog.product p WHERE p.id = x.id))
+      LEFT JOIN pg_temp.existed e ON e.id = x.id
+      LEFT JOIN catalog.product p ON p.id = x.id
+     WHERE (e.id IS NULL) <> (p.id IS NULL))
   INSERT INTO pg_temp.affected (kind, id)
   SELECT 'p', product_id FROM pg_temp.features
   UNION ALL SELECT 's', product_id FROM pg_temp.styles
@@ -116,8 +118,21 @@ const REBUILD_LIST = `WITH a AS (
  */
 export async function applyChangeSet(
   client: ClientBase,
-  opts: { deletions: Deletions; baseVersion: number; source: string; beforeCommit?: () => Promise<void> },
+  opts: {
+    deletions: Deletions;
+    baseVersion: number;
+    source: string;
+    beforeCommit?: () => Promise<void>;
+    /** Hears each step's time in ms (the CLI logs them). */
+    onStep?: (step: string, ms: number) => void;
+  },
 ): Promise<AppliedChanges> {
+  let last = Date.now();
+  const step = (name: string): void => {
+    const now = Date.now();
+    opts.onStep?.(name, now - last);
+    last = now;
+  };
   await client.query('BEGIN');
   try {
     const live = await catalogVersion(client);
@@ -136,24 +151,46 @@ export async function applyChangeSet(
       'CREATE TEMP TABLE existed ON COMMIT DROP AS SELECT id FROM catalog.product WHERE id IN (SELECT id FROM pg_temp.product UNION ALL SELECT id FROM pg_temp.del_product)',
     );
     await client.query('CREATE TEMP TABLE affected (kind text NOT NULL, id integer NOT NULL) ON COMMIT DROP');
+    // Temporary tables get no statistics of their own: without them the planner guesses their
+    // size and may scan the 11M skus instead of probing them by id.
+    await client.query(`ANALYZE ${['product', 'features', 'styles', 'photos', 'skus', 'related', 'deleted', 'del_product', 'del_styles', 'existed'].map((t) => `pg_temp.${t}`).join(', ')}`);
+    step('staged rows analyzed');
     await client.query(AFFECTED_BEFORE);
+    step('products touched, before');
 
-    // Children before parents, for the foreign keys.
-    await client.query(`DELETE FROM catalog.skus WHERE id IN (${deleted('skus')}) OR style_id IN (SELECT id FROM pg_temp.del_styles)`);
-    await client.query(`DELETE FROM catalog.photos WHERE id IN (${deleted('photos')}) OR style_id IN (SELECT id FROM pg_temp.del_styles)`);
-    await client.query('DELETE FROM catalog.styles WHERE id IN (SELECT id FROM pg_temp.del_styles)');
-    await client.query(`DELETE FROM catalog.features WHERE id IN (${deleted('features')}) OR product_id IN (SELECT id FROM pg_temp.del_product)`);
-    await client.query(`DELETE FROM catalog.related WHERE id IN (${deleted('related')}) OR current_product_id IN (SELECT id FROM pg_temp.del_product)`);
-    await client.query('DELETE FROM catalog.product WHERE id IN (SELECT id FROM pg_temp.del_product)');
-    for (const spec of UPSERTS) await client.query(upsert(spec));
+    // Children before parents, for the foreign keys. One condition per statement: an OR of
+    // two would keep the planner from probing either index and scan the whole table.
+    const removals = [
+      `DELETE FROM catalog.skus WHERE id IN (${deleted('skus')})`,
+      'DELETE FROM catalog.skus WHERE style_id IN (SELECT id FROM pg_temp.del_styles)',
+      `DELETE FROM catalog.photos WHERE id IN (${deleted('photos')})`,
+      'DELETE FROM catalog.photos WHERE style_id IN (SELECT id FROM pg_temp.del_styles)',
+      'DELETE FROM catalog.styles WHERE id IN (SELECT id FROM pg_temp.del_styles)',
+      `DELETE FROM catalog.features WHERE id IN (${deleted('features')})`,
+      'DELETE FROM catalog.features WHERE product_id IN (SELECT id FROM pg_temp.del_product)',
+      `DELETE FROM catalog.related WHERE id IN (${deleted('related')})`,
+      'DELETE FROM catalog.related WHERE current_product_id IN (SELECT id FROM pg_temp.del_product)',
+      'DELETE FROM catalog.product WHERE id IN (SELECT id FROM pg_temp.del_product)',
+    ];
+    if ([...opts.deletions.values()].some((rows) => rows.size > 0)) for (const sql of removals) await client.query(sql);
+    step('rows removed');
+    for (const spec of UPSERTS) {
+      await client.query(upsert(spec));
+      step(`${spec.table} rows written`);
+    }
+    await client.query('ANALYZE pg_temp.affected');
     await client.query(AFFECTED_AFTER);
+    await client.query('ANALYZE pg_temp.affected');
+    step('products touched, after');
 
     const keys: string[] = [];
     for (const kind of DOCUMENTS) {
       const { rows } = await client.query<{ id: number }>(rebuild(kind));
       for (const r of rows) keys.push(kind.key + r.id);
+      step(`${kind.view} rebuilt`);
     }
     const list = await client.query<{ changed: number }>(REBUILD_LIST);
+    step('list entries rebuilt');
     const listChanged = list.rows[0]?.changed ?? 0;
     if (listChanged > 0) keys.push('l');
     const { rows: counted } = await client.query<{ products: number }>('SELECT count(DISTINCT id)::int AS products FROM pg_temp.affected');
@@ -172,6 +209,7 @@ export async function applyChangeSet(
     await client.query('SELECT pg_notify($1, $2)', [CATALOG_CHANNEL, changesPayload(version, keys)]);
     await opts.beforeCommit?.();
     await client.query('COMMIT');
+    step('committed');
     return { version, products, documents, keys };
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
