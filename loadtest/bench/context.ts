@@ -1,14 +1,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
+import type { PageViewModels } from '../lib/page-views';
 import type { CatalogShape, PlannedRequest, TrafficMix } from '../lib/traffic';
 import { cpuSeconds, startService, type Service } from './processes';
 import type { Row } from './report';
+import { childPids, sampleCpu, type RunTrace } from './trace';
 import { runWrk, type WrkResult } from './wrk';
 
 /** loadtest/scenarios.json, the parts the bench reads. */
 export interface BenchFile {
   traffic: TrafficMix;
+  /** What a product page view requests: named models, the default one for k6 and the page-view scenarios. */
+  pageViews: PageViewModels;
+  /** The SLO the k6 thresholds hold (the HTML report of a k6 run judges against it). */
+  slo?: { p95Ms: number; p99Ms: number; maxFailedRate: number };
+  /** The k6 scenarios (executor, rates, stages), for the report of a k6 run. */
+  scenarios?: Record<string, Record<string, unknown>>;
   /** What storefront clients send with every request (Accept-Encoding); identity rows send none. */
   requestHeaders: Record<string, string>;
   bench: {
@@ -21,7 +29,22 @@ export interface BenchFile {
     churnSeconds: number;
     targets: Record<string, number>;
     soak: SoakDefaults;
+    openModel: OpenModelDefaults;
   };
+}
+
+/** The open-model runner's part of scenarios.json's `bench` (see open-model.ts). */
+export interface OpenModelDefaults {
+  /** The at-rate rows' rates, as shares of the closed-model capacity measured just before. */
+  capacityShares: number[];
+  /** Connections opened at the start (k6's preAllocatedVUs). */
+  connections: number;
+  /** Connections the generator may open in all (k6's maxVUs). */
+  maxConnections: number;
+  /** A request sent more than this after its scheduled time was not sent on time, in ms. */
+  lateMs: number;
+  /** Largest share the achieved send rate may be off the asked rate for the run to count as held. */
+  rateTolerance: number;
 }
 
 /** The soak scenario's part of scenarios.json's `bench` (see scenarios/soak.ts). */
@@ -65,10 +88,12 @@ export interface BenchOptions {
   soakMinutes: number;
   /** The export the soak reloads, relative to the project root or absolute. */
   soakCsv: string;
+  /** --rate: the at-rate scenario's one arrival rate (requests/s) instead of shares of the capacity. */
+  rate?: number;
 }
 
-/** One wrk run with the cores the service's processes used meanwhile. */
-export type Measured = WrkResult & { serverCores: number };
+/** One wrk run with the cores the service's processes used meanwhile, and its course second by second. */
+export type Measured = WrkResult & { serverCores: number; trace?: RunTrace };
 
 export interface MeasureOptions {
   connections?: number;
@@ -128,8 +153,15 @@ export function writePaths(file: string, draw: () => PlannedRequest[], n: number
   return paths;
 }
 
-/** A report row from runs: medians of rates and latencies, sums of counts. */
+/** The run whose requests/s is the median's (the lower middle one of an even count): the one the HTML report draws. */
+export function medianRun<T extends { rps: number }>(runs: readonly T[]): T | undefined {
+  const sorted = [...runs].sort((a, b) => a.rps - b.rps);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+/** A report row from runs: medians of rates and latencies, sums of counts; the median run's trace. */
 export function summarise(name: string, runs: Measured[], extra: Partial<Row> = {}): Row {
+  const trace = medianRun(runs)?.trace;
   return {
     scenario: name,
     rps: median(runs.map((r) => r.rps)),
@@ -141,6 +173,7 @@ export function summarise(name: string, runs: Measured[], extra: Partial<Row> = 
     requests: runs.reduce((s, r) => s + r.requests, 0),
     serverCores: median(runs.map((r) => r.serverCores)),
     generatorCores: median(runs.map((r) => r.generatorCores)),
+    ...(trace && { trace }),
     ...extra,
   };
 }
@@ -176,9 +209,13 @@ export function createContext(setup: ContextSetup): { ctx: BenchContext; cleanup
     async measure(url, pathsFile, pids, { connections = opt.connections, countStatuses = false, durationSeconds = opt.duration, headers } = {}) {
       const before = cpuSeconds(pids());
       const started = Date.now();
-      const result = await runWrk({ url, pathsFile, connections, threads: opt.threads, durationSeconds, countStatuses, ...(headers && { headers }) });
+      let shell: number | undefined;
+      const cpu = sampleCpu(pids, () => childPids(shell));
+      let cores = { service: [] as number[], generator: [] as number[] };
+      const result = await runWrk({ url, pathsFile, connections, threads: opt.threads, durationSeconds, countStatuses, ...(headers && { headers }), onSpawn: (pid) => (shell = pid) }).finally(() => (cores = cpu.stop()));
       const serverCores = (cpuSeconds(pids()) - before) / ((Date.now() - started) / 1000);
-      return { ...result, serverCores };
+      const trace: RunTrace = { generator: 'wrk', ...result.perSecond, serviceCores: cores.service, generatorCores: cores.generator, percentiles: result.percentiles };
+      return { ...result, serverCores, trace };
     },
   };
   return { ctx, cleanups };

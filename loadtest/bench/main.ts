@@ -11,12 +11,14 @@ import pg from 'pg';
 import { intOption, UsageError } from '../../src/cli/options';
 import { loadConfig } from '../../src/config';
 import { projectRoot } from '../../src/project-paths';
-import { requestsPerPageView } from '../lib/traffic';
 import { createContext, type BenchFile, type BenchOptions, type Scenario } from './context';
-import { formatReport } from './report';
+import { writeHtmlReport } from './html/write';
+import { formatReport, type ReportContext } from './report';
+import { runInfo } from './run-info';
+import { atRateScenario } from './scenarios/at-rate';
 import { coldScenario, coldStylesScenario } from './scenarios/cold';
 import { databaseScenario, prewarmDocuments } from './scenarios/database';
-import { hotScenario, hotStylesScenario } from './scenarios/hot';
+import { hotScenario, hotStylesScenario, hotThreeDocumentsScenario } from './scenarios/hot';
 import { hotCompressedScenario } from './scenarios/hot-compressed';
 import { listingScenario } from './scenarios/listing';
 import { memoryScenario } from './scenarios/memory';
@@ -31,11 +33,13 @@ import { openBenchDatabase } from './soak-postgres';
  */
 export const SCENARIOS: ReadonlyArray<readonly [string, Scenario]> = [
   ['hot', hotScenario],
+  ['hot-three-documents', hotThreeDocumentsScenario],
   ['hot-compressed', hotCompressedScenario],
   ['hot-styles', hotStylesScenario],
   ['database', databaseScenario],
   ['cold', coldScenario],
   ['cold-styles', coldStylesScenario],
+  ['at-rate', atRateScenario],
   ['memory', memoryScenario],
   ['listing', listingScenario],
   ['overload', overloadScenario],
@@ -48,7 +52,7 @@ const DEFAULT_SCENARIOS = SCENARIOS.map(([name]) => name).filter((name) => !OPT_
 
 const USAGE = `usage: npm run bench -- [--duration S] [--churn S] [--rounds N] [--connections C] [--threads T]
     [--paths N] [--scenarios ${SCENARIOS.map(([name]) => name).join(',')}] [--json FILE]
-    [--soak-minutes N] [--soak-csv DIR]
+    [--soak-minutes N] [--soak-csv DIR] [--report FILE.html] [--rate N]
   --duration     seconds of each wrk run          --churn    seconds of the memory scenario's run
   --rounds       runs per scenario (medians)      --paths    paths per generated list
   --connections  wrk connections                  --threads  wrk threads
@@ -56,6 +60,9 @@ const USAGE = `usage: npm run bench -- [--duration S] [--churn S] [--rounds N] [
   --json         also write the rows as JSON to FILE (the soak's per-minute samples included)
   --soak-minutes length of the soak's measured run, in minutes
   --soak-csv     the export the soak reloads (relative to the project root)
+  --report       also write the rows as one self-contained HTML page (charts; no network)
+  --rate         open model: requests/s at a constant arrival rate, hot and cold, for --duration
+                 (latency from each scheduled send); alone, runs only the at-rate scenario
   defaults: the "bench" part of loadtest/scenarios.json`;
 
 export interface BenchArgs {
@@ -63,6 +70,8 @@ export interface BenchArgs {
   /** Selected scenario names, in table order. */
   scenarios: string[];
   json?: string;
+  /** --report: the HTML report's file. */
+  report?: string;
 }
 
 const OPTIONS = {
@@ -74,6 +83,8 @@ const OPTIONS = {
   paths: { type: 'string' },
   scenarios: { type: 'string' },
   json: { type: 'string' },
+  report: { type: 'string' },
+  rate: { type: 'string' },
   'soak-minutes': { type: 'string' },
   'soak-csv': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
@@ -93,10 +104,17 @@ function soakCsv(raw: string | undefined, fallback: string): string {
   return raw;
 }
 
+function nonEmpty(name: string, raw: string): string {
+  if (raw.trim() === '') throw new UsageError(`--${name} must name a file (got "")`);
+  return raw;
+}
+
 /** Parses argv (without node and the script), defaults from scenarios.json's `bench`. Throws UsageError. */
 export function parseBenchArgs(argv: readonly string[], defaults: BenchFile['bench']): BenchArgs {
   const values = optionValues(argv);
-  const selected = new Set(values.scenarios?.split(',') ?? DEFAULT_SCENARIOS);
+  // --rate alone runs the open model only; with --scenarios, at-rate is added to them.
+  const asked = values.scenarios?.split(',') ?? (values.rate !== undefined ? [] : DEFAULT_SCENARIOS);
+  const selected = new Set(values.rate !== undefined ? [...asked, 'at-rate'] : asked);
   const unknown = [...selected].filter((name) => !SCENARIOS.some(([known]) => known === name));
   if (unknown.length > 0) throw new UsageError(`unknown scenario${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`);
   return {
@@ -110,9 +128,11 @@ export function parseBenchArgs(argv: readonly string[], defaults: BenchFile['ben
       // Up to a day; 1 minute is allowed for a demonstration (the schedule is compressed, see soak-schedule.ts).
       soakMinutes: intOption('soak-minutes', values['soak-minutes'], defaults.soak.minutes, 1, 1440),
       soakCsv: soakCsv(values['soak-csv'], defaults.soak.csvDir),
+      ...(values.rate !== undefined && { rate: intOption('rate', values.rate, 0, 1, 1_000_000) }),
     },
     scenarios: SCENARIOS.map(([name]) => name).filter((name) => selected.has(name)),
     ...(values.json !== undefined && { json: values.json }),
+    ...(values.report !== undefined && { report: nonEmpty('report', values.report) }),
   };
 }
 
@@ -160,17 +180,20 @@ async function main(): Promise<void> {
     cleanups = made.cleanups;
     for (const [name, scenario] of SCENARIOS) if (args.scenarios.includes(name)) await scenario(made.ctx);
 
-    const report = formatReport(made.ctx.rows, {
+    const reportContext: ReportContext = {
       machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
       catalog: shape.size,
       workers,
       cacheMb,
       rssLimitMb: cacheMb + file.bench.targets.workerRssOverCacheMb!,
       runs: `${opt.rounds} × ${opt.duration} s, wrk ${opt.threads} thread(s), ${opt.connections} connections`,
-      requestsPerPageView: requestsPerPageView(file.traffic),
-    });
-    process.stdout.write(report);
-    if (args.json !== undefined) fs.writeFileSync(args.json, JSON.stringify(made.ctx.rows, null, 2));
+    };
+    process.stdout.write(formatReport(made.ctx.rows, reportContext));
+    // Every row carries its run's context, so the JSON alone makes the HTML report (npm run bench:report).
+    const run = runInfo(reportContext, { ...opt, ...serviceEnv, DATABASE_URL: '(the bench database)', pageViewModel: file.pageViews.default });
+    const saved = made.ctx.rows.map((row) => ({ ...row, run }));
+    if (args.json !== undefined) fs.writeFileSync(args.json, JSON.stringify(saved, null, 2));
+    if (args.report !== undefined) writeHtmlReport(args.report, saved, file);
   } finally {
     for (const stop of cleanups.reverse()) await stop().catch(() => undefined);
     await db.end().catch(() => undefined);

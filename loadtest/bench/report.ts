@@ -1,4 +1,6 @@
+import type { OpenModelFigures } from './scenarios/at-rate';
 import { formatSoak, type SoakReport } from './soak-report';
+import type { RunTrace } from './trace';
 
 /** One line of the bench table: medians over rounds, sums for counts. */
 export interface Row {
@@ -23,6 +25,8 @@ export interface Row {
   workerRssMb?: number;
   /** RSS bound of this row's workers (cache budget + 100 MiB) when not the default one. */
   rssLimitMb?: number;
+  /** Mean HTTP requests of a page view of the row's path list (page-view mixes: the model's fan-out on this catalog). */
+  requestsPerView?: number;
   /** Bytes read per page view, response headers and bodies (page-view mixes; see wire-bytes.ts). */
   wireBytesPerView?: number;
   /** This row's wire bytes per page view over the identity traffic's (the compressed rows). */
@@ -39,6 +43,22 @@ export interface Row {
   statuses?: Record<string, number>;
   /** The soak's per-minute samples, events and targets: printed after the table, kept in the JSON. */
   soak?: SoakReport;
+  /** Open-model rows (at-rate): the asked and achieved rates, late and unsent requests, p99.9 and max. */
+  openModel?: OpenModelFigures;
+  /** The course of the row's median run, second by second, and its percentile curve: what the HTML report draws. */
+  trace?: RunTrace;
+  /** Machine, commit, catalog and settings of the bench run the row is from (the HTML report's header). */
+  run?: BenchRunInfo;
+}
+
+/** What the HTML report says about the run a row came from. */
+export interface BenchRunInfo extends ReportContext {
+  /** git describe of the checkout (with -dirty when it had changes), or "unknown". */
+  commit: string;
+  /** When the report was made, ISO 8601. */
+  date: string;
+  /** The options and service settings of the run, as name → value. */
+  settings: Record<string, string | number>;
 }
 
 /** One of a row's targets as the report lists it, and whether it was met. */
@@ -64,6 +84,15 @@ export interface ReportContext {
 // Not measured (pgbench gives no percentiles, nginx's CPU is not sampled): an empty cell.
 const f = (n: number, digits = 2): string => (Number.isNaN(n) ? '-' : n.toFixed(digits));
 
+/** The met cell: yes, NO naming the missed targets (errors and RSS included), or empty for a row without targets. */
+export function metText(r: Row, rssLimitMb: number): string {
+  // No socket errors anywhere; overload rows expect 503s (statuses tally them), others none.
+  const cleanEnough = r.errors === 0 && (r.statuses !== undefined || r.non2xx === 0);
+  // A row missing a target it names says which, so one row's several targets stay legible.
+  const missed = [...(r.failed ?? []), ...(cleanEnough ? [] : ['errors']), ...((r.workerRssMb ?? 0) <= rssLimitMb ? [] : ['RSS'])];
+  return r.pass === undefined ? '' : r.pass && missed.length === 0 ? 'yes' : missed.length > 0 ? `NO (${missed.join('; ')})` : 'NO';
+}
+
 /** The table as Markdown, ready for the README. */
 export function formatReport(rows: Row[], ctx: ReportContext): string {
   const lines = [
@@ -76,11 +105,7 @@ export function formatReport(rows: Row[], ctx: ReportContext): string {
     const vs = r.ratio !== undefined ? `${f(r.ratio)}×` : r.latencyRatio !== undefined ? `p50 ${f(r.latencyRatio)}×` : '';
     const rssLimit = r.rssLimitMb ?? ctx.rssLimitMb;
     const rss = r.workerRssMb !== undefined ? `${f(r.workerRssMb, 0)} (≤ ${f(rssLimit, 0)})` : '';
-    // No socket errors anywhere; overload rows expect 503s (statuses tally them), others none.
-    const cleanEnough = r.errors === 0 && (r.statuses !== undefined || r.non2xx === 0);
-    // A row missing a target it names says which, so one row's several targets stay legible.
-    const missed = [...(r.failed ?? []), ...(cleanEnough ? [] : ['errors']), ...((r.workerRssMb ?? 0) <= rssLimit ? [] : ['RSS'])];
-    const met = r.pass === undefined ? '' : r.pass && missed.length === 0 ? 'yes' : missed.length > 0 ? `NO (${missed.join('; ')})` : 'NO';
+    const met = metText(r, rssLimit);
     const wire =
       (r.wireBytesPerView === undefined ? '' : `${f(r.wireBytesPerView, 0)}${r.wireRatio !== undefined ? ` (${f(r.wireRatio)}× hot)` : ''}`) +
       (r.documentBytesPerView === undefined ? '' : `; documents ${f(r.documentBytesPerView, 0)}${r.documentRatio !== undefined ? ` (${f(r.documentRatio)}× hot)` : ''}`);
@@ -89,7 +114,13 @@ export function formatReport(rows: Row[], ctx: ReportContext): string {
     );
   }
   if (rows.some((r) => r.wireBytesPerView !== undefined)) {
-    const perView = ctx.requestsPerPageView !== undefined ? `${f(ctx.requestsPerPageView)} requests a page view (the mix's mean)` : 'the mix\'s requests a page view';
+    const perRow = rows.filter((r) => r.requestsPerView !== undefined).map((r) => `${r.scenario.split(':')[0]} ${f(r.requestsPerView!)}`);
+    const perView =
+      ctx.requestsPerPageView !== undefined
+        ? `${f(ctx.requestsPerPageView)} requests a page view (the mix's mean)`
+        : perRow.length > 0
+          ? `requests a page view (the row's path list's mean: ${perRow.join(', ')})`
+          : "the mix's requests a page view";
     lines.push(
       '',
       `wire B/view: bytes wrk read (HTTP/1.1 response headers and bodies, as sent) per request answered × ${perView}; documents: the bodies alone, from the service's atelier_http_response_bytes_total.`,
@@ -99,6 +130,15 @@ export function formatReport(rows: Row[], ctx: ReportContext): string {
   if (tallied.length > 0) {
     lines.push('', 'statuses:');
     for (const r of tallied) lines.push(`- ${r.scenario}: ${JSON.stringify(r.statuses)}`);
+  }
+  const open = rows.filter((r) => r.openModel);
+  if (open.length > 0) {
+    lines.push('', 'open model (latency from each scheduled send; not reported when the rate was not held):');
+    for (const r of open) {
+      const o = r.openModel!;
+      const latency = o.held ? `p50 ${f(r.p50Ms)} ms, p99 ${f(r.p99Ms)} ms, p99.9 ${f(o.p999Ms)} ms, max ${f(o.maxMs)} ms` : 'NOT HELD: latencies not reported';
+      lines.push(`- ${r.scenario}: asked ${o.rate} req/s, sent ${f(o.achievedRate, 0)} req/s, ${o.late} late, ${o.unsent} never sent; ${latency}; generator ${f(r.generatorCores)} cores`);
+    }
   }
   for (const r of rows) if (r.soak) lines.push(...formatSoak(r.scenario, r.soak));
   return lines.join('\n') + '\n';

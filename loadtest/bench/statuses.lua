@@ -1,13 +1,15 @@
 -- paths.lua plus a tally of response statuses, for scenarios whose point is which errors
--- occur (overload: only 503s). Costs the generator a Lua call per response, so the
--- throughput scenarios use paths.lua alone.
+-- occur (overload: only 503s). Its response() adds a table update per response to the
+-- per-second counts paths.lua keeps.
 local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 dofile(dir .. "paths.lua")
 
 local plain_done = done
+local plain_response = response
 tally = {}
 
-function response(status, _, _)
+function response(status, headers, body)
+  plain_response(status, headers, body)
   tally[status] = (tally[status] or 0) + 1
 end
 

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import type { PercentilePoint } from './trace';
 
 export interface WrkOptions {
   url: string;
@@ -11,6 +12,8 @@ export interface WrkOptions {
   countStatuses?: boolean;
   /** Headers every request carries besides wrk's own (e.g. Accept-Encoding). */
   headers?: Readonly<Record<string, string>>;
+  /** Called with the pid of the shell that runs wrk (wrk is its child), for sampling wrk's CPU. */
+  onSpawn?: (shellPid: number | undefined) => void;
 }
 
 export interface WrkResult {
@@ -30,6 +33,28 @@ export interface WrkResult {
   generatorCores: number;
   /** Responses per status code, when `countStatuses` was asked for. */
   statuses?: Record<string, number>;
+  /** Responses and statuses above 399 per second of the run, as rates (paths.lua). */
+  perSecond: { responses: number[]; non2xx: number[] };
+  /** wrk's latency percentiles from p50 to p99.999 and the max (100), in ms. */
+  percentiles: PercentilePoint[];
+}
+
+/**
+ * The WRK_TIMELINE line of paths.lua: per-second counts of the run's `durationSeconds` whole
+ * seconds (the answers wrk reads after -d's end are left out of the series, not of the
+ * totals) and the percentile curve; empty ones if missing.
+ */
+export function parseTimeline(out: string, durationSeconds: number): Pick<WrkResult, 'perSecond' | 'percentiles'> {
+  const line = out.split('\n').find((l) => l.startsWith('WRK_TIMELINE '));
+  if (line === undefined) return { perSecond: { responses: [], non2xx: [] }, percentiles: [] };
+  const t = JSON.parse(line.slice('WRK_TIMELINE '.length)) as { responses: number[]; non2xx: number[]; percentilesUs: Array<[number, number]> };
+  const seconds = Math.min(t.responses.length, durationSeconds);
+  // Lua tables end at their last counted second: pad the statuses to the responses' length.
+  const series = (xs: readonly number[]): number[] => Array.from({ length: seconds }, (_, i) => xs[i] ?? 0);
+  return {
+    perSecond: { responses: series(t.responses), non2xx: series(t.non2xx) },
+    percentiles: t.percentilesUs.map(([p, us]) => [p, us / 1000] as const),
+  };
 }
 
 const SCRIPT = path.join(__dirname, 'paths.lua');
@@ -44,11 +69,12 @@ export function runWrk(opts: WrkOptions): Promise<WrkResult> {
   const args = [
     '-t', String(opts.threads), '-c', String(opts.connections), '-d', `${opts.durationSeconds}s`,
     ...Object.entries(opts.headers ?? {}).flatMap(([name, value]) => ['-H', `${name}: ${value}`]),
-    '--timeout', '5s', '-s', opts.countStatuses ? STATUS_SCRIPT : SCRIPT, opts.url, '--', opts.pathsFile,
+    '--timeout', '5s', '-s', opts.countStatuses ? STATUS_SCRIPT : SCRIPT, opts.url, '--', opts.pathsFile, String(Date.now()),
   ];
   const quoted = args.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
   return new Promise((resolve, reject) => {
     const child = spawn('bash', ['-c', `wrk ${quoted}; status=$?; times; exit $status`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    opts.onSpawn?.(child.pid);
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -82,6 +108,7 @@ export function runWrk(opts: WrkOptions): Promise<WrkResult> {
         non2xx: n('status'),
         generatorCores: cpu / durationS,
         statuses,
+        ...parseTimeline(out, opts.durationSeconds),
       });
     });
   });

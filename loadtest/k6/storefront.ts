@@ -2,17 +2,23 @@
  * k6 storefront load test: `k6 run -e SCENARIO=load -e BASE_URL=http://fleet:8080 loadtest/k6/storefront.ts`
  * SCENARIO: smoke | load | stress | spike | soak (loadtest/scenarios.json).
  * RATE_SCALE multiplies every arrival rate (e.g. 0.1 against a laptop). CATALOG_SIZE is the
- * number of products (ids 1…CATALOG_SIZE, as in the Atelier export).
+ * number of products (ids 1…CATALOG_SIZE, as in the Atelier export). PAGE_VIEW_MODEL names
+ * one of scenarios.json's page-view models (default: its `pageViews.default`, the storefront
+ * fan-out: the related ids are read from each page's related answer, as the page reads them).
+ * `k6 run --out json=k6.json ...` writes what `npm run bench:report -- k6.json` renders.
  */
 import { check } from 'k6';
-import http from 'k6/http';
+import http, { type RefinedResponse, type ResponseType } from 'k6/http';
 import type { Options, Scenario } from 'k6/options';
 import { createRandom } from '../../db/generate/prng.ts';
-import { pageViews, type TrafficMix } from '../lib/traffic.ts';
+import { firstRequests, pageViewModel, relatedRequests, type PageViewModels } from '../lib/page-views.ts';
+import type { PlannedRequest } from '../lib/traffic.ts';
+import { drawPageViews, type TrafficMix } from '../lib/traffic.ts';
 
 interface ScenarioFile {
   slo: { p95Ms: number; p99Ms: number; maxFailedRate: number };
   traffic: TrafficMix;
+  pageViews: PageViewModels;
   /** Sent with every request: Accept-Encoding as storefront clients send it. */
   requestHeaders: Record<string, string>;
   scenarios: Record<string, Record<string, unknown> & { stages?: Array<{ target: number; duration: string }> }>;
@@ -47,16 +53,17 @@ export const options: Options = {
   summaryTrendStats: ['avg', 'med', 'p(95)', 'p(99)', 'max'],
 };
 
+const model = pageViewModel(config.pageViews, __ENV.PAGE_VIEW_MODEL);
 // One traffic stream per VU, seeded by VU id so runs are reproducible.
-const nextPageView = pageViews(
+const nextPageView = drawPageViews(
   { size: catalogSize, idAt: (position) => position + 1, maxId: catalogSize },
   config.traffic,
   createRandom(1000 + __VU).next,
 );
 const expected404 = http.expectedStatuses(200, 304, 404);
 
-export function pageView(): void {
-  const requests = nextPageView();
+/** Sends `requests` in parallel (as a browser does), checks each; returns the responses. */
+function send(requests: PlannedRequest[]): Array<RefinedResponse<ResponseType | undefined>> {
   const responses = http.batch(
     requests.map((r) => ({
       method: 'GET',
@@ -73,4 +80,17 @@ export function pageView(): void {
       [`${planned.name}: JSON`]: (r) => String(r.headers['Content-Type']).startsWith('application/json'),
     });
   });
+  return responses as Array<RefinedResponse<ResponseType | undefined>>;
+}
+
+export function pageView(): void {
+  const view = nextPageView();
+  const first = firstRequests(view, model);
+  const responses = send(first);
+  if (!('productId' in view) || view.expect !== 200 || model.perRelated.length === 0) return;
+  // The page's second step: each related id's documents, ids read from the related answer.
+  const related = responses[first.findIndex((r) => r.name === 'related')];
+  if (related === undefined || related.status !== 200) return;
+  const ids = JSON.parse(String(related.body)) as number[];
+  if (ids.length > 0) send(relatedRequests(ids, model));
 }

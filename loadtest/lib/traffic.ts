@@ -2,7 +2,8 @@
  * Storefront traffic, shared by the k6 scripts and the local runner: no imports, no Node or
  * k6 APIs, so both runtimes load it as is.
  *
- * A page view asks for one product's document, styles and related ids. Product popularity is
+ * A page view is a product page (which documents it asks for is a model of lib/page-views.ts,
+ * named in scenarios.json's `pageViews`) or a listing page. Product popularity is
  * Zipf-distributed over the whole catalog; popular products are spread over the id range by
  * a fixed permutation (rank 1 is not id 1). Some page views are listing pages instead,
  * a share of them deep; a few name ids that do not exist.
@@ -10,7 +11,9 @@
  * Every draw takes its `random` source as an argument: the runners pass the project's one
  * seeded PRNG (db/generate/prng.ts), so the same seed gives the same traffic in both. It is
  * not imported here: k6 needs import paths with their .ts extension, which Node's tsc refuses.
+ * (Type-only imports are erased, so both runtimes accept them.)
  */
+import type { PageView } from './page-views';
 
 export interface TrafficMix {
   zipfExponent: number;
@@ -83,8 +86,11 @@ export interface PlannedRequest {
   name: string;
 }
 
-/** Draws page views: 3 product requests, or 1 listing request. */
-export function pageViews(shape: CatalogShape, mix: TrafficMix, random: () => number): () => PlannedRequest[] {
+/**
+ * Draws page views before a page-view model expands them (lib/page-views.ts): a listing page,
+ * or a product (Zipf over the catalog; a few unknown ids).
+ */
+export function drawPageViews(shape: CatalogShape, mix: TrafficMix, random: () => number): () => PageView {
   const rank = zipfSampler(shape.size, mix.zipfExponent, random);
   const position = rankToPosition(shape.size);
   const pages = Math.max(1, Math.ceil(shape.size / mix.listingCount));
@@ -92,11 +98,29 @@ export function pageViews(shape: CatalogShape, mix: TrafficMix, random: () => nu
   return () => {
     if (random() < mix.listingShare) {
       const page = random() < mix.deepListingShare ? 1 + Math.floor(random() * pages) : pageRank();
-      return [{ path: `/products?page=${page}&count=${mix.listingCount}`, expect: 200, name: 'listing' }];
+      return { listing: { path: `/products?page=${page}&count=${mix.listingCount}`, expect: 200, name: 'listing' } };
     }
     const unknown = random() < mix.unknownIdShare;
     const id = unknown ? shape.maxId + 1 + Math.floor(random() * 1_000_000) : shape.idAt(position(rank()));
-    const expect = unknown ? 404 : 200;
+    return { productId: id, expect: unknown ? 404 : 200 };
+  };
+}
+
+/** Uniform product page views over the whole catalog (a cold cache's worst case), before expansion. */
+export function drawUniformPageViews(shape: CatalogShape, random: () => number): () => PageView {
+  return () => ({ productId: shape.idAt(Math.floor(random() * shape.size)), expect: 200 });
+}
+
+/**
+ * Page views of the three-documents model (scenarios.json's "three-documents": product, styles,
+ * related of one product), or 1 listing request: the same draws as `drawPageViews`.
+ */
+export function pageViews(shape: CatalogShape, mix: TrafficMix, random: () => number): () => PlannedRequest[] {
+  const draw = drawPageViews(shape, mix, random);
+  return () => {
+    const view = draw();
+    if ('listing' in view) return [view.listing];
+    const { productId: id, expect } = view;
     return [
       { path: `/products/${id}`, expect, name: 'product' },
       { path: `/products/${id}/styles`, expect, name: 'styles' },

@@ -24,23 +24,25 @@ const DEFAULTS: BenchFile['bench'] = {
     flatTolerance: 0.1,
     p99OverFirstMinutes: 2,
   },
+  openModel: { capacityShares: [0.5, 0.8], connections: 64, maxConnections: 512, lateMs: 10, rateTolerance: 0.02 },
 };
 
 describe('bench command line (unit)', () => {
   it('when no option is given, then the defaults of scenarios.json and every scenario but the soak, in table order', () => {
     expect(parseBenchArgs([], DEFAULTS)).to.deep.equal({
       opt: { duration: 8, churn: 30, rounds: 3, connections: 64, threads: 1, paths: 200_000, soakMinutes: 30, soakCsv: '.data/csv' },
-      scenarios: ['hot', 'hot-compressed', 'hot-styles', 'database', 'cold', 'cold-styles', 'memory', 'listing', 'overload'],
+      scenarios: ['hot', 'hot-three-documents', 'hot-compressed', 'hot-styles', 'database', 'cold', 'cold-styles', 'at-rate', 'memory', 'listing', 'overload'],
     });
-    expect(SCENARIOS.map(([name]) => name)).to.deep.equal(['hot', 'hot-compressed', 'hot-styles', 'database', 'cold', 'cold-styles', 'memory', 'listing', 'overload', 'soak']);
+    expect(SCENARIOS.map(([name]) => name)).to.deep.equal(['hot', 'hot-three-documents', 'hot-compressed', 'hot-styles', 'database', 'cold', 'cold-styles', 'at-rate', 'memory', 'listing', 'overload', 'soak']);
   });
 
   it('when every option is given, then each is taken, and scenarios run in table order whatever the order asked', () => {
-    const argv = ['--duration', '1', '--churn=2', '--rounds', '4', '--connections', '5', '--threads', '2', '--paths', '300', '--scenarios', 'soak,overload,hot-compressed,hot', '--json', 'out.json', '--soak-minutes', '3', '--soak-csv', '/tmp/csv'];
+    const argv = ['--duration', '1', '--churn=2', '--rounds', '4', '--connections', '5', '--threads', '2', '--paths', '300', '--scenarios', 'soak,overload,hot-compressed,hot', '--json', 'out.json', '--soak-minutes', '3', '--soak-csv', '/tmp/csv', '--report', 'r.html', '--rate', '1500'];
     expect(parseBenchArgs(argv, DEFAULTS)).to.deep.equal({
-      opt: { duration: 1, churn: 2, rounds: 4, connections: 5, threads: 2, paths: 300, soakMinutes: 3, soakCsv: '/tmp/csv' },
-      scenarios: ['hot', 'hot-compressed', 'overload', 'soak'],
+      opt: { duration: 1, churn: 2, rounds: 4, connections: 5, threads: 2, paths: 300, soakMinutes: 3, soakCsv: '/tmp/csv', rate: 1500 },
+      scenarios: ['hot', 'hot-compressed', 'at-rate', 'overload', 'soak'],
       json: 'out.json',
+      report: 'r.html',
     });
   });
 
@@ -50,11 +52,12 @@ describe('bench command line (unit)', () => {
     expect(args.opt.soakMinutes).to.equal(1);
   });
 
-  it('when --soak-csv is empty, then a usage error names it', () => {
+  it('when --soak-csv or --report is empty, then a usage error names it', () => {
     expect(() => parseBenchArgs(['--soak-csv', ''], DEFAULTS)).to.throw(UsageError, /^--soak-csv must name a folder/);
+    expect(() => parseBenchArgs(['--report', ' '], DEFAULTS)).to.throw(UsageError, /^--report must name a file/);
   });
 
-  for (const name of ['duration', 'churn', 'rounds', 'connections', 'threads', 'paths', 'soak-minutes']) {
+  for (const name of ['duration', 'churn', 'rounds', 'connections', 'threads', 'paths', 'soak-minutes', 'rate']) {
     it(`when --${name} is not a positive integer in range, then a usage error names it`, () => {
       for (const raw of ['0', 'x', '1.5', '99999999']) {
         expect(() => parseBenchArgs([`--${name}`, raw], DEFAULTS), raw).to.throw(UsageError, new RegExp(`^--${name} must be an integer from 1 to \\d+ \\(got "${raw.replace('.', '\\.')}"\\)$`));

@@ -2,8 +2,10 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRandom } from '../../../db/generate/prng';
 import { catalogVersion, notifyCatalogChanged } from '../../../src/postgres/live-catalog';
-import { uniformPageViews, uniformStyles, type CatalogShape, type PlannedRequest } from '../../lib/traffic';
+import { pageViewModel, type PageView } from '../../lib/page-views';
+import { drawUniformPageViews, uniformStyles, type CatalogShape, type PlannedRequest } from '../../lib/traffic';
 import { median, summarise, writePaths, type BenchContext, type Measured } from '../context';
+import { writePageViewPaths } from '../page-view-paths';
 import type { Service } from '../processes';
 import { judge, type Check, type Row } from '../report';
 import { DATABASE_BASELINE } from './database';
@@ -16,7 +18,7 @@ const CLEAR_TIMEOUT_MS = 10_000;
  * Empties the service's caches the way a catalog reload does (the reload's notice), and
  * waits until the workers report none left.
  */
-async function clearCaches(ctx: BenchContext, service: Service): Promise<void> {
+export async function clearCaches(ctx: BenchContext, service: Service): Promise<void> {
   await notifyCatalogChanged(ctx.db, String(await catalogVersion(ctx.db)));
   const deadline = Date.now() + CLEAR_TIMEOUT_MS;
   while ((await service.metric('atelier_cache_entries')) > 0) {
@@ -33,7 +35,9 @@ interface ColdClient {
 
 interface ColdRun {
   file: string;
-  draw: (shape: CatalogShape, random: () => number) => () => PlannedRequest[];
+  /** Requests drawn as they are; or `pageViews`, expanded with the default page-view model. */
+  draw?: (shape: CatalogShape, random: () => number) => () => PlannedRequest[];
+  pageViews?: (shape: CatalogShape, random: () => number) => () => PageView;
   /**
    * The first is the scenario's own row, judged on the targets; a second, if any, is
    * measured on the same services, in interleaved runs, for comparison with the first.
@@ -61,9 +65,15 @@ async function coldRun(ctx: BenchContext, run: ColdRun): Promise<void> {
   const cold: Measured[][] = run.clients.map(() => []);
   const rss: number[] = run.clients.map(() => 0);
   const warmSeconds = Math.max(1, Math.round(opt.duration / run.clients.length));
+  const model = pageViewModel(ctx.file.pageViews);
+  const write = async (file: string, seed: number): Promise<void> => {
+    const random = createRandom(seed).next;
+    if (run.pageViews) await writePageViewPaths(ctx.db, file, run.pageViews(ctx.shape, random), model, opt.paths);
+    else writePaths(file, run.draw?.(ctx.shape, random) ?? (() => []), opt.paths);
+  };
   for (let r = 0; r < opt.rounds; r++) {
-    writePaths(coldFile, run.draw(ctx.shape, createRandom(100 + r).next), opt.paths);
-    writePaths(warmFile, run.draw(ctx.shape, createRandom(300 + r).next), opt.paths);
+    await write(coldFile, 100 + r);
+    await write(warmFile, 300 + r);
     const service = await ctx.startService(run.file);
     for (const { headers } of run.clients) await ctx.measure(service.url, warmFile, service.pids, { durationSeconds: warmSeconds, ...(headers && { headers }) });
     for (let k = 0; k < run.clients.length; k++) {
@@ -100,13 +110,13 @@ async function coldRun(ctx: BenchContext, run: ColdRun): Promise<void> {
   ctx.rows.push({ ...own, ...judge(checks) }, ...others);
 }
 
-/** Uniform page views (product, styles, related) on empty caches, against the page-view baseline; clients send Accept-Encoding. */
+/** Uniform page views (the default page-view model) on empty caches, against the page-view baseline; clients send Accept-Encoding. */
 export async function coldScenario(ctx: BenchContext): Promise<void> {
   const headers = ctx.file.requestHeaders;
   await coldRun(ctx, {
     file: 'cold',
-    draw: uniformPageViews,
-    clients: [{ name: `cold: uniform page views, empty caches, Accept-Encoding ${headers['Accept-Encoding'] ?? '(none)'}`, headers }],
+    pageViews: drawUniformPageViews,
+    clients: [{ name: `cold: uniform page views (${ctx.file.pageViews.default} model), empty caches, Accept-Encoding ${headers['Accept-Encoding'] ?? '(none)'}`, headers }],
     baseline: PAGE_VIEW_BASELINE,
     ratioTarget: ctx.file.bench.targets.coldVsBaseline!,
   });

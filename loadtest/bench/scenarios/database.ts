@@ -20,9 +20,10 @@ const DEBIAN_PGBENCH = '/usr/lib/postgresql/15/bin/pgbench';
 function script(maxId: number): string {
   const names = Array.from({ length: BATCH }, (_, i) => `id${i}`);
   const sets = names.map((n) => `\\set ${n} random(1, ${maxId})`);
-  const statement = DOCUMENTS_STATEMENT.replace('$1::int[]', "'{}'::int[]")
-    .replace('$2::int[]', `ARRAY[${names.map((n) => `:${n}`).join(', ')}]::int[]`)
-    .replace('$3::int[]', "'{}'::int[]")
+  // Each kind's parameter occurs twice (the view's rows and the change-set overlay's): every occurrence.
+  const statement = DOCUMENTS_STATEMENT.replaceAll('$1::int[]', "'{}'::int[]")
+    .replaceAll('$2::int[]', `ARRAY[${names.map((n) => `:${n}`).join(', ')}]::int[]`)
+    .replaceAll('$3::int[]', "'{}'::int[]")
     .replace(/\s*\n\s*/g, ' ');
   return `${sets.join('\n')}\n${statement};\n`;
 }

@@ -1,9 +1,8 @@
 import path from 'node:path';
-import { requestsPerPageView } from '../../lib/traffic';
 import type { BenchContext } from '../context';
 import { compressedShare, parseEncodingBytes, type EncodingBytes } from '../encodings';
 import { wireRatioCheck } from '../wire-bytes';
-import { hotAgainstBaseline, hotPageViews, HOT_PAGE_VIEWS, ratioAndP99 } from './hot';
+import { hotAgainstBaseline, hotPageViewDraws, HOT_PAGE_VIEWS, ratioAndP99 } from './hot';
 import { compressedEnough, warmUp } from './warm-up';
 
 /**
@@ -29,10 +28,9 @@ export async function hotCompressedScenario(ctx: BenchContext): Promise<void> {
     name,
     baselineName: 'baseline (compressed)',
     pathsFile,
-    draw: hotPageViews(ctx),
+    pageViews: hotPageViewDraws(ctx),
     headers,
     precompressed: true,
-    requestsPerView: requestsPerPageView(file.traffic),
     // Longer than hot's, at most MAX_WARM_UP_RUNS: a document is compressed at its second
     // request on a worker (COMPRESS_AFTER_REQUESTS), and over the full catalog about a third
     // of a run's requests are for paths it asks for once, landing on either worker: their

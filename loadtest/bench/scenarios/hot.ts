@@ -1,8 +1,10 @@
 import path from 'node:path';
 import { createRandom } from '../../../db/generate/prng';
-import { hotStyles, pageViews, requestsPerPageView, type PlannedRequest } from '../../lib/traffic';
+import { pageViewModel, type PageView, type PageViewModel } from '../../lib/page-views';
+import { drawPageViews, hotStyles, pageViews, type PlannedRequest } from '../../lib/traffic';
 import { checkBaselineCoding, exportDocuments, startStaticBaseline } from '../baseline';
 import { median, summarise, writePaths, type BenchContext, type Measured } from '../context';
+import { writePageViewPaths } from '../page-view-paths';
 import { freePort, type Service } from '../processes';
 import { judge, type Check, type Row } from '../report';
 import { documentBytesSent, parseEncodingBytes } from '../encodings';
@@ -37,13 +39,14 @@ export interface HotRun {
   /** Names the baseline's row, so later scenarios find theirs (e.g. `baseline (styles)`): `NAME: nginx static (N files)`. */
   baselineName: string;
   pathsFile: string;
-  draw: () => PlannedRequest[];
+  /** Requests drawn as they are (e.g. styles alone); or `pageViews`. */
+  draw?: () => PlannedRequest[];
+  /** Page views expanded with a model (related ids from the catalog); requests per view measured on the list drawn. */
+  pageViews?: PageViewDraws;
   /** Sent with every request, the baseline's and the service's (none: identity traffic). */
   headers?: Readonly<Record<string, string>>;
   /** The baseline also holds each body compressed as the service stores it, and answers with it. */
   precompressed?: boolean;
-  /** Page-view mixes: requests a page view makes on average, for wire bytes per page view. */
-  requestsPerView?: number;
   /** Runs the service until warm (default: until its cache misses are below 0.5 %). */
   warmUp?: (service: Service) => Promise<void>;
   /** The service row's targets, whatever else the row shows, and words for its name; called before the service stops. */
@@ -57,7 +60,10 @@ export interface HotRun {
 export async function hotAgainstBaseline(ctx: BenchContext, run: HotRun): Promise<void> {
   const { opt, file, dir } = ctx;
   const name = path.basename(run.pathsFile, '.paths');
-  const paths = writePaths(run.pathsFile, run.draw, opt.paths);
+  const drawn = run.pageViews
+    ? await writePageViewPaths(ctx.db, run.pathsFile, run.pageViews.draw, run.pageViews.model, opt.paths)
+    : { paths: writePaths(run.pathsFile, run.draw ?? (() => []), opt.paths), requestsPerView: undefined };
+  const { paths, requestsPerView } = drawn;
   const www = path.join(dir, `www-${name}`);
   const files = await exportDocuments(ctx.db, paths, www, run.precompressed ? ['br', 'gzip'] : []);
   const baseline = await startStaticBaseline(www, `${www}-nginx`, await freePort(), ctx.workers, { precompressed: run.precompressed ?? false, say: ctx.say });
@@ -82,10 +88,10 @@ export async function hotAgainstBaseline(ctx: BenchContext, run: HotRun): Promis
   }
   const rss = service.workerRssMb();
   const bodies = documentBytesSent(countersBefore, parseEncodingBytes(await service.metricsText()));
-  const wire = (runs: Measured[]) => (run.requestsPerView !== undefined ? { wireBytesPerView: wireBytesPerView(runs, run.requestsPerView) } : {});
+  const wire = (runs: Measured[]) => (requestsPerView !== undefined ? { wireBytesPerView: wireBytesPerView(runs, requestsPerView), requestsPerView } : {});
   const documents =
-    run.requestsPerView !== undefined && bodies !== undefined
-      ? { documentBytesPerView: wireBytesPerView([{ bytes: bodies, requests: hot.reduce((n, h) => n + h.requests, 0) }], run.requestsPerView) }
+    requestsPerView !== undefined && bodies !== undefined
+      ? { documentBytesPerView: wireBytesPerView([{ bytes: bodies, requests: hot.reduce((n, h) => n + h.requests, 0) }], requestsPerView) }
       : {};
   const result: HotResult = { hot, ratio: median(ratios), ...wire(hot), ...documents };
   const judged = await run.judge(result, service);
@@ -94,9 +100,10 @@ export async function hotAgainstBaseline(ctx: BenchContext, run: HotRun): Promis
   // A baseline answering 404/500 (a missing file, no descriptors left) would be fast for
   // the wrong reason: it must be as clean as the service is required to be.
   const precompressed = run.precompressed ? ', each also as .br and .gz' : '';
+  const perView = requestsPerView !== undefined ? ` (${requestsPerView.toFixed(1)} requests a view)` : '';
   ctx.rows.push(summarise(`${run.baselineName}: ${baseline.label} (${files} files${precompressed})`, base, { target: 'no errors', pass: true, ...wire(base) }));
   ctx.rows.push(
-    summarise(`${run.name}, warm caches (${hotCache / 2 ** 20} MiB)${judged.nameSuffix ?? ''}`, hot, {
+    summarise(`${run.name}${perView}, warm caches (${hotCache / 2 ** 20} MiB)${judged.nameSuffix ?? ''}`, hot, {
       ratio: result.ratio,
       workerRssMb: rss,
       rssLimitMb: hotCache / 2 ** 20 + file.bench.targets.workerRssOverCacheMb!,
@@ -114,9 +121,24 @@ export const STYLES_BASELINE = 'baseline (styles): nginx static';
 /** Name of the identity page-view row, for the compressed one to compare its wire bytes with. */
 export const HOT_PAGE_VIEWS = 'hot: Zipf page views';
 
-/** The hot scenarios' Zipf page views (product, styles, related; listing pages) over the whole catalog: the same paths for both. */
+/** Page views before expansion, and the model that expands them. */
+export interface PageViewDraws {
+  draw: () => PageView;
+  model: PageViewModel;
+}
+
+/** Zipf page views over the whole catalog, seed 1, no unknown ids; expanded with `model` (the default one of scenarios.json unless named). */
+export const hotPageViewDraws = (ctx: BenchContext, model?: string): PageViewDraws => ({
+  draw: drawPageViews(ctx.shape, { ...ctx.file.traffic, unknownIdShare: 0 }, createRandom(1).next),
+  model: pageViewModel(ctx.file.pageViews, model),
+});
+
+/** The soak's Zipf page views of the three-documents model (product, styles, related; listing pages), seed 1. */
 export const hotPageViews = (ctx: BenchContext): (() => PlannedRequest[]) =>
   pageViews(ctx.shape, { ...ctx.file.traffic, unknownIdShare: 0 }, createRandom(1).next);
+
+/** The earlier page-view model, reported beside the default one. */
+export const THREE_DOCUMENTS = 'three-documents';
 
 /** Identity targets: the ratio to the baseline and the p99. */
 export const ratioAndP99 = (ratioTarget: number, p99TargetMs: number) => (result: HotResult): Judged => ({
@@ -126,15 +148,27 @@ export const ratioAndP99 = (ratioTarget: number, p99TargetMs: number) => (result
   ],
 });
 
-/** Zipf page views (product, styles, related; listing pages) over the whole catalog. */
+/** Zipf page views of the default model (the storefront's fan-out; listing pages) over the whole catalog. */
 export async function hotScenario(ctx: BenchContext): Promise<void> {
   const targets = ctx.file.bench.targets;
+  const views = hotPageViewDraws(ctx);
   await hotAgainstBaseline(ctx, {
-    name: HOT_PAGE_VIEWS,
+    name: `${HOT_PAGE_VIEWS}, ${ctx.file.pageViews.default} model`,
     baselineName: 'baseline',
     pathsFile: path.join(ctx.dir, 'hot.paths'),
-    draw: hotPageViews(ctx),
-    requestsPerView: requestsPerPageView(ctx.file.traffic),
+    pageViews: views,
+    judge: ratioAndP99(targets.hotVsBaseline!, targets.hotP99Ms!),
+  });
+}
+
+/** The same Zipf page views (same products) with the earlier three-documents model, against their own baseline. */
+export async function hotThreeDocumentsScenario(ctx: BenchContext): Promise<void> {
+  const targets = ctx.file.bench.targets;
+  await hotAgainstBaseline(ctx, {
+    name: `hot ${THREE_DOCUMENTS.replace('-', ' ')}: Zipf page views, ${THREE_DOCUMENTS} model`,
+    baselineName: `baseline (${THREE_DOCUMENTS.replace('-', ' ')})`,
+    pathsFile: path.join(ctx.dir, 'hot-three-documents.paths'),
+    pageViews: hotPageViewDraws(ctx, THREE_DOCUMENTS),
     judge: ratioAndP99(targets.hotVsBaseline!, targets.hotP99Ms!),
   });
 }
