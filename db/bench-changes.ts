@@ -8,8 +8,9 @@ import { childEnv, type Config } from '../src/config';
 import { startService, type ServiceProcess } from '../src/fleet/service-process';
 import { openDatabase } from '../src/postgres/open-database';
 import { withDatabase } from '../src/postgres/urls';
+import { copyDatabase, type ScratchCopy } from './scratch-copy';
 import { applyChanges, type ChangeResult } from './etl/apply-changes';
-import { csvField } from './etl/csv-writer';
+import { productsSpread as pickProducts, writeChangeSet } from './change-set-files';
 import { formatCount } from './etl/format';
 
 /** GET on a new connection: the cluster hands each to the next worker. */
@@ -24,37 +25,6 @@ function getFresh(url: string): Promise<string> {
       })
       .on('error', reject);
   });
-}
-
-interface Product {
-  id: number;
-  row: string[];
-  skus: Array<{ id: number; styleId: number; size: string | null; quantity: number }>;
-}
-
-/** `count` products spread over the catalog, with their skus: what a day of sales and repricing touches. */
-async function pickProducts(client: pg.Client, count: number, round: number): Promise<Product[]> {
-  const { rows } = await client.query<{ id: number; name: string; slogan: string; description: string; category: string; default_price: string; skus: Product['skus'] | null }>(
-    `SELECT p.id, p.name, p.slogan, p.description, p.category, p.default_price::text,
-            (SELECT json_agg(json_build_object('id', k.id, 'styleId', k.style_id, 'size', k.size, 'quantity', k.quantity))
-               FROM catalog.styles s JOIN catalog.skus k ON k.style_id = s.id WHERE s.product_id = p.id) AS skus
-       FROM catalog.product p
-      WHERE p.id % $1 = $2 ORDER BY p.id LIMIT $3`,
-    // Every k-th product, a different residue each round: spread, and never the same twice.
-    [Math.max(1, Math.floor(1_000_000 / count)), round, count],
-  );
-  return rows.map((r) => ({ id: r.id, row: [String(r.id), r.name, r.slogan ?? '', r.description ?? '', r.category ?? ''], skus: r.skus ?? [] }));
-}
-
-/** Writes a change set giving each product a new price (`cents`) and its skus new quantities. */
-function writeChangeSet(dir: string, products: Product[], cents: number): void {
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir, { recursive: true });
-  const price = (cents / 100).toFixed(2);
-  const product = products.map((p) => [...p.row.map((v, i) => (i === 0 ? v : csvField(v))), price].join(','));
-  fs.writeFileSync(path.join(dir, 'product.csv'), ['id,name,slogan,description,category,default_price', ...product].join('\n') + '\n');
-  const skus = products.flatMap((p) => p.skus.map((k) => `${k.id},${k.styleId},${csvField(k.size ?? '')},${(k.quantity + 1) % 100}`));
-  fs.writeFileSync(path.join(dir, 'skus.csv'), ['id,styleId,size,quantity', ...skus].join('\n') + '\n');
 }
 
 const priceServed = async (service: ServiceProcess, id: number): Promise<string> =>
@@ -85,18 +55,15 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
  */
 export async function benchChanges(config: Config, count: number): Promise<void> {
   const server = await openDatabase(config, 'postgres');
-  const source = new URL(withDatabase(server.url, 'atelier')).pathname.slice(1);
   const scratch = `atelier_bench_changes_${process.pid}`;
-  const url = withDatabase(server.url, scratch);
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-bench-changes-'));
+  let copy: ScratchCopy | undefined;
   let service: ServiceProcess | undefined;
   try {
-    const copyStarted = Date.now();
-    process.stderr.write(`bench: copying database ${source} to ${scratch} (needs no other session on ${source})\n`);
-    await admin.query(`CREATE DATABASE ${scratch} TEMPLATE ${source} STRATEGY FILE_COPY`);
-    process.stderr.write(`bench: copied in ${((Date.now() - copyStarted) / 1000).toFixed(1)} s\n`);
+    process.stderr.write(`bench: copying database atelier to ${scratch} (needs no other session on atelier)\n`);
+    copy = await copyDatabase(withDatabase(server.url, 'atelier'), scratch);
+    const { url } = copy;
+    process.stderr.write(`bench: copied in ${(copy.copyMs / 1000).toFixed(1)} s\n`);
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM catalog.product');
@@ -143,8 +110,7 @@ export async function benchChanges(config: Config, count: number): Promise<void>
     );
   } finally {
     await service?.stop(10_000);
-    await admin.query(`DROP DATABASE IF EXISTS ${scratch} WITH (FORCE)`).catch(() => undefined);
-    await admin.end();
+    await copy?.drop().catch(() => undefined);
     await server.close();
     fs.rmSync(work, { recursive: true, force: true });
   }

@@ -11,6 +11,7 @@ import { IdSet } from './id-set';
 import { liveIds } from './live-ids';
 import { loadFile } from './load-file';
 import { preflightChanges } from './preflight';
+import { referencedParents } from './referenced-ids';
 import type { FileCounts } from './reconcile';
 import { openRejectsWriter } from './rejects';
 
@@ -77,9 +78,10 @@ export async function applyChanges(opts: ChangeOptions): Promise<ChangeResult> {
     try {
       const read = await readDeletions(client, opts.dir, rejects);
       deletions = read.deletions;
-      // What children may name: live rows, less those removed (with their cascade), plus the
-      // change set's own parents as they load.
-      const parents: Record<ParentName, IdSet> = { product: await liveIds(client, 'product'), styles: await liveIds(client, 'styles') };
+      // What children may name: live rows (those the files name), less those removed (with
+      // their cascade), plus the change set's own parents as they load.
+      const named = await referencedParents(opts.dir, sizes);
+      const parents: Record<ParentName, IdSet> = { product: await liveIds(client, 'product', named.product), styles: await liveIds(client, 'styles', named.styles) };
       const goneProducts = [...deletions.get('product')!.keys()];
       for (const id of goneProducts) parents.product.delete(id);
       for (const id of deletions.get('styles')!.keys()) parents.styles.delete(id);

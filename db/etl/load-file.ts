@@ -32,7 +32,7 @@ export interface LoadFileOptions {
 const READ_CHUNK_BYTES = 1 << 20;
 // Far above any real record (descriptions are a few hundred bytes); bounds the parser's buffer.
 export const MAX_RECORD_BYTES = 1 << 20;
-const MAX_FIELDS = 64;
+export const MAX_FIELDS = 64;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /** The header's fields as written, or undefined when they were not plain unquoted names. */

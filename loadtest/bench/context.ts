@@ -30,6 +30,8 @@ export interface BenchFile {
     targets: Record<string, number>;
     soak: SoakDefaults;
     openModel: OpenModelDefaults;
+    /** The changes scenario's change sets: `products` products each, one every `everyMs`. */
+    changes: { products: number; everyMs: number };
   };
 }
 
@@ -43,6 +45,8 @@ export interface OpenModelDefaults {
   maxConnections: number;
   /** A request sent more than this after its scheduled time was not sent on time, in ms. */
   lateMs: number;
+  /** Seconds at the rate before each measured run, unrecorded (wrk2's calibration). */
+  warmUpSeconds: number;
   /** Largest share the achieved send rate may be off the asked rate for the run to count as held. */
   rateTolerance: number;
 }
@@ -125,6 +129,8 @@ export interface BenchContext {
    * server (DATABASE_URL given, or `npm start` runs it). Only the soak uses it, last.
    */
   restartDatabase?: () => Promise<void>;
+  /** A copy of the catalog's database the changes scenario may change (made before the bench connects to the catalog: a copy needs its source alone). */
+  changesDatabaseUrl?: string;
   /** Rows of the report, in order; a scenario appends its own (cold reads the baseline's). */
   rows: Row[];
   /** Progress for the operator (stderr). */
@@ -179,7 +185,7 @@ export function summarise(name: string, runs: Measured[], extra: Partial<Row> = 
 }
 
 export interface ContextSetup
-  extends Pick<BenchContext, 'opt' | 'file' | 'shape' | 'db' | 'dir' | 'workers' | 'documentReads' | 'databaseUrl' | 'restartDatabase' | 'say'> {
+  extends Pick<BenchContext, 'opt' | 'file' | 'shape' | 'db' | 'dir' | 'workers' | 'documentReads' | 'databaseUrl' | 'restartDatabase' | 'changesDatabaseUrl' | 'say'> {
   /** Environment of every service (DATABASE_URL, WORKERS, LOG_LEVEL). */
   serviceEnv: Record<string, string>;
 }
@@ -198,6 +204,7 @@ export function createContext(setup: ContextSetup): { ctx: BenchContext; cleanup
     documentReads: setup.documentReads,
     databaseUrl: setup.databaseUrl,
     ...(setup.restartDatabase && { restartDatabase: setup.restartDatabase }),
+    ...(setup.changesDatabaseUrl !== undefined && { changesDatabaseUrl: setup.changesDatabaseUrl }),
     rows: [],
     say: setup.say,
     onCleanup: (stop) => void cleanups.push(stop),

@@ -10,12 +10,15 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import pg from 'pg';
 import { intOption, UsageError } from '../../src/cli/options';
 import { loadConfig } from '../../src/config';
+import { migrate } from '../../src/postgres/migrate';
 import { projectRoot } from '../../src/project-paths';
+import { copyDatabase, type ScratchCopy } from '../../db/scratch-copy';
 import { createContext, type BenchFile, type BenchOptions, type Scenario } from './context';
 import { writeHtmlReport } from './html/write';
 import { formatReport, type ReportContext } from './report';
 import { runInfo } from './run-info';
 import { atRateScenario } from './scenarios/at-rate';
+import { changesScenario } from './scenarios/changes';
 import { coldScenario, coldStylesScenario } from './scenarios/cold';
 import { databaseScenario, prewarmDocuments } from './scenarios/database';
 import { hotScenario, hotStylesScenario, hotThreeDocumentsScenario } from './scenarios/hot';
@@ -40,6 +43,7 @@ export const SCENARIOS: ReadonlyArray<readonly [string, Scenario]> = [
   ['cold', coldScenario],
   ['cold-styles', coldStylesScenario],
   ['at-rate', atRateScenario],
+  ['changes', changesScenario],
   ['memory', memoryScenario],
   ['listing', listingScenario],
   ['overload', overloadScenario],
@@ -156,8 +160,16 @@ async function main(): Promise<void> {
   fs.chmodSync(dir, 0o755);
   const db = new pg.Client({ connectionString: database.url });
   let cleanups: Array<() => Promise<void>> = [];
+  let changesCopy: ScratchCopy | undefined;
   try {
+    if (args.scenarios.includes('changes')) {
+      say('changes: copying the catalog database (the scenario changes the copy, never the catalog)');
+      changesCopy = await copyDatabase(database.url, `atelier_bench_changes_${process.pid}`);
+      say(`changes: copied in ${(changesCopy.copyMs / 1000).toFixed(1)} s`);
+    }
     await db.connect();
+    // The bench reads the catalog with the service's own statements, which expect the schema this build migrates to.
+    await migrate(db);
     const { rows } = await db.query<{ ids: number[] | null }>('SELECT array_agg(id ORDER BY pos) AS ids FROM catalog.product_list_doc');
     const ids = rows[0]?.ids ?? [];
     if (ids.length === 0) throw new Error('no catalog loaded: run `npm run data:generate` and `npm run etl` (or `npm start` once for the sample)');
@@ -176,7 +188,7 @@ async function main(): Promise<void> {
 
     if (args.scenarios.some((name) => name === 'database' || name.startsWith('cold'))) await prewarmDocuments(db, say);
     const restartDatabase = database.restart;
-    const made = createContext({ opt, file, shape, db, dir, workers, documentReads: config.pgDocumentReads, databaseUrl: database.url, ...(restartDatabase && { restartDatabase }), serviceEnv, say });
+    const made = createContext({ opt, file, shape, db, dir, workers, documentReads: config.pgDocumentReads, databaseUrl: database.url, ...(restartDatabase && { restartDatabase }), ...(changesCopy && { changesDatabaseUrl: changesCopy.url }), serviceEnv, say });
     cleanups = made.cleanups;
     for (const [name, scenario] of SCENARIOS) if (args.scenarios.includes(name)) await scenario(made.ctx);
 
@@ -197,6 +209,7 @@ async function main(): Promise<void> {
   } finally {
     for (const stop of cleanups.reverse()) await stop().catch(() => undefined);
     await db.end().catch(() => undefined);
+    await changesCopy?.drop().catch((err: unknown) => say(`changes: the copy of the catalog database could not be dropped: ${String(err)}`));
     await database.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -11,6 +11,7 @@ const DEFAULTS: BenchFile['bench'] = {
   pathsPerList: 200_000,
   hotCacheBytes: 2 ** 28,
   churnSeconds: 30,
+  changes: { products: 100, everyMs: 1000 },
   targets: {},
   soak: {
     minutes: 30,
@@ -24,7 +25,7 @@ const DEFAULTS: BenchFile['bench'] = {
     flatTolerance: 0.1,
     p99OverFirstMinutes: 2,
   },
-  openModel: { capacityShares: [0.5, 0.8], connections: 64, maxConnections: 512, lateMs: 10, rateTolerance: 0.02 },
+  openModel: { capacityShares: [0.5, 0.8], connections: 64, maxConnections: 512, lateMs: 10, warmUpSeconds: 2, rateTolerance: 0.02 },
 };
 
 describe('bench command line (unit)', () => {

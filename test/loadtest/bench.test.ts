@@ -39,7 +39,7 @@ describe('bench runner smoke (wrk, nginx, the built service; a few seconds)', fu
     const rows = out.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| scenario'));
     expect(rows.map((r) => r.split('|')[1]!.trim().split(':')[0])).to.deep.equal([
       'baseline', 'hot', 'baseline (three documents)', 'hot three documents', 'baseline (compressed)', 'hot compressed', 'baseline (styles)', 'hot styles', 'database',
-      'cold', 'cold styles', 'cold styles identity', 'at rate', 'at rate', 'at rate', 'at rate', 'memory', 'listing', 'listing', 'overload', 'overload', 'overload',
+      'cold', 'cold styles', 'cold styles identity', 'at rate', 'at rate', 'at rate', 'at rate', 'changes', 'changes', 'memory', 'listing', 'listing', 'overload', 'overload', 'overload',
     ]);
     for (const row of rows) {
       const cells = row.split('|').map((c) => c.trim());
@@ -62,6 +62,11 @@ describe('bench runner smoke (wrk, nginx, the built service; a few seconds)', fu
       // The service's rows also give their document bodies' share, from its own counters.
       if (/^hot( compressed| three documents)?:/.test(cells[1]!)) expect(cells[14], row).to.match(/; documents \d+/);
     }
+    // The changes scenario: a copy of the catalog changed while served; its last change set served by every worker.
+    const changing = rows.filter((r) => r.startsWith('| changes:')).map((r) => r.split('|').map((c) => c.trim()));
+    expect(changing[1]![1]).to.match(/, a change set of 6 products every 1 s \(\d+ sets, apply median \d+ ms/);
+    expect(changing[1]![15]).to.equal('≥ 0.9× without, hit ratio > 95 %, a set every 1 s, changes served by every worker');
+    expect(changing[1]![16], 'the last change set reached every worker').not.to.include('changes served');
     const cell = (name: string, i: number): string => rows.find((r) => r.startsWith(`| ${name}`))!.split('|').map((c) => c.trim())[i]!;
     // The compressed baseline serves br where Debian's module is installed, else gzip (and says so).
     const coding = fs.existsSync(BROTLI_STATIC_MODULE) ? 'br' : 'gzip';

@@ -11,7 +11,7 @@ import { runWrk } from '../../loadtest/bench/wrk';
 import { requireBinary } from '../support/binaries';
 
 const ROOT = path.resolve(__dirname, '../..');
-const OPEN = { connections: 16, maxConnections: 512, lateMs: 10 };
+const OPEN = { connections: 16, maxConnections: 512, lateMs: 10, warmUpSeconds: 1 };
 
 describe('open-model runner against a server that stalls 200 ms (real processes, loopback)', function () {
   this.timeout(60_000);
@@ -83,10 +83,10 @@ describe('open-model runner against a server that stalls 200 ms (real processes,
   };
 
   it("when the server stalls during a run, then the open model's p99 shows it, a closed model's p99 does not (but wrk's own correction does), and the rate is held within 2 %", async () => {
-    // The generator process starts in about 0.5 s: the stall lands well inside its 4 s schedule.
+    // The generator process starts in about 0.5 s, then warms up for 1 s: the stall lands well inside its measured 4 s.
     const [open] = await Promise.all([
       runOpenModel({ url, pathsFile, rate: 1000, durationSeconds: 4, ...OPEN }, 0.02),
-      stallIn(2000),
+      stallIn(2500),
     ]);
     console.log(`      ${describeOpenModel(open)}`);
     expect(open.held).to.equal(true);
@@ -121,6 +121,18 @@ describe('open-model runner against a server that stalls 200 ms (real processes,
     );
     expect(wrk.maxMs).to.be.above(180);
     expect(wrk.p99Ms).to.be.above(100);
+  });
+
+  it('when the server stalls during the warm-up, then nothing of it is recorded: the measured run starts after', async () => {
+    const [open] = await Promise.all([
+      runOpenModel({ url, pathsFile, rate: 1000, durationSeconds: 2, ...OPEN, warmUpSeconds: 2 }, 0.02),
+      stallIn(700),
+    ]);
+    console.log(`      ${describeOpenModel(open)}`);
+    expect(open.held).to.equal(true);
+    expect(open.sent).to.equal(2000);
+    expect(open.maxMs).to.be.below(100);
+    expect(open.late, "requests sent late after the warm-up").to.be.below(100);
   });
 
   it('when asked for a rate it cannot hold, then the run is marked not held and its latencies are not reported', async () => {

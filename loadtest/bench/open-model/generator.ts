@@ -5,7 +5,9 @@
  * to maxConnections), else waits for one. Each latency is measured from the scheduled send
  * time (coordinated omission corrected: a stall delays the requests scheduled during it, and
  * every one of them counts its wait), and also from the actual send, as a closed-model tool
- * would; both into HdrHistograms (hdr-histogram-js, µs, 3 significant digits).
+ * would; both into HdrHistograms (hdr-histogram-js, µs, 3 significant digits). The first
+ * warmUpSeconds run at the same rate unrecorded (wrk2's calibration period): the generator's
+ * own compiler and its connections settle there, not in the figures.
  *
  * Run as `node --import tsx generator.ts JSON` (OpenModelOptions); prints one line
  * `OPEN_MODEL {...}` (GeneratorResult) at the end.
@@ -71,13 +73,14 @@ export async function generate(opts: OpenModelOptions): Promise<GeneratorResult>
   let sent = 0;
   let sentInWindow = 0;
   let late = 0;
+  // Measurement start (performance.now(), ms): the schedule begins warmUpSeconds earlier.
   let start = 0;
 
   const onDone = (connection: Connection, outcome: Outcome): void => {
     const due = inFlight.get(connection);
     inFlight.delete(connection);
     const now = performance.now();
-    if (due !== undefined) {
+    if (due !== undefined && due.at >= start) {
       const second = (now - start) / 1000;
       if ('error' in outcome) seconds.add(seconds.errors, second);
       else {
@@ -101,6 +104,7 @@ export async function generate(opts: OpenModelOptions): Promise<GeneratorResult>
   const sendOn = (connection: Connection, due: Due, now: number): void => {
     inFlight.set(connection, due);
     connection.send(requests[due.index % requests.length]!, now);
+    if (due.at < start) return;
     sent++;
     if (now - start <= opts.durationSeconds * 1000) sentInWindow++;
     const second = (now - start) / 1000;
@@ -143,17 +147,24 @@ export async function generate(opts: OpenModelOptions): Promise<GeneratorResult>
 
   for (let i = 0; i < opts.connections; i++) free.push(open());
   await Promise.all(free.map((c) => c.ready()));
-  const total = Math.floor(opts.rate * opts.durationSeconds);
+  const warmUp = Math.floor(opts.rate * opts.warmUpSeconds);
+  const total = warmUp + Math.floor(opts.rate * opts.durationSeconds);
   const intervalMs = 1000 / opts.rate;
-  const cpuStart = process.cpuUsage();
   const cpuSeconds: number[] = [];
+  let cpuStart = process.cpuUsage();
   let cpuLast = cpuStart;
-  start = performance.now();
-  const cpuTimer = setInterval(() => {
+  const scheduleStart = performance.now();
+  start = scheduleStart + warmUp * intervalMs;
+  let cpuTimer: NodeJS.Timeout | undefined;
+  const cpuAtStart = setTimeout(() => {
+    cpuStart = cpuLast = process.cpuUsage();
+    cpuTimer = setInterval(sampleCpu, 1000);
+  }, Math.max(0, start - performance.now()));
+  const sampleCpu = (): void => {
     const now = process.cpuUsage();
     cpuSeconds.push((now.user + now.system - cpuLast.user - cpuLast.system) / 1e6);
     cpuLast = now;
-  }, 1000);
+  };
   const timeoutTimer = setInterval(() => {
     const now = performance.now();
     for (const [connection] of inFlight) if (now - connection.sentAt > TIMEOUT_MS) connection.abort('timeout');
@@ -163,11 +174,11 @@ export async function generate(opts: OpenModelOptions): Promise<GeneratorResult>
   await new Promise<void>((resolve) => {
     const tick = (): void => {
       const now = performance.now();
-      while (next < total && start + next * intervalMs <= now)
-        queue.push({ at: start + next * intervalMs, index: next++ });
+      while (next < total && scheduleStart + next * intervalMs <= now)
+        queue.push({ at: scheduleStart + next * intervalMs, index: next++ });
       dispatch();
       if (next >= total) return resolve();
-      setTimeout(tick, Math.max(0, start + next * intervalMs - performance.now()));
+      setTimeout(tick, Math.max(0, scheduleStart + next * intervalMs - performance.now()));
     };
     tick();
   });
@@ -177,11 +188,12 @@ export async function generate(opts: OpenModelOptions): Promise<GeneratorResult>
     await new Promise((r) => setTimeout(r, 5));
   const endedAt = performance.now();
   const cpu = process.cpuUsage(cpuStart);
+  clearTimeout(cpuAtStart);
   clearInterval(cpuTimer);
   clearInterval(timeoutTimer);
   // Never sent: at least this long without an answer, and counted as such in the corrected histogram.
-  const unsent = queue.length;
-  for (const due of queue.splice(0)) corrected.recordValue(Math.round((endedAt - due.at) * 1000));
+  const unsent = queue.filter((due) => due.at >= start).length;
+  for (const due of queue.splice(0)) if (due.at >= start) corrected.recordValue(Math.round((endedAt - due.at) * 1000));
   for (const connection of all) connection.close();
   const elapsed = (endedAt - start) / 1000;
   const curve = (h: hdr.Histogram): Array<[number, number]> => [
@@ -189,7 +201,7 @@ export async function generate(opts: OpenModelOptions): Promise<GeneratorResult>
     [100, h.maxValue / 1000],
   ];
   return {
-    scheduled: total,
+    scheduled: total - warmUp,
     sent,
     sentInWindow,
     late,

@@ -8,8 +8,10 @@ export interface OpenModelOptions {
   pathsFile: string;
   /** Requests per second, all connections together. */
   rate: number;
-  /** Length of the schedule, in s. */
+  /** Length of the measured schedule, in s. */
   durationSeconds: number;
+  /** Seconds sent at the rate before it, unrecorded (the generator's compiler and connections settle). */
+  warmUpSeconds: number;
   /** Connections opened before the start (k6's preAllocatedVUs). */
   connections: number;
   /** Connections it may open in all (k6's maxVUs). */

@@ -145,6 +145,7 @@ export async function atRateScenario(ctx: BenchContext): Promise<void> {
           connections: settings.connections,
           maxConnections: settings.maxConnections,
           lateMs: settings.lateMs,
+          warmUpSeconds: settings.warmUpSeconds,
           ...(headers && { headers }),
         },
         settings.rateTolerance,

@@ -1,0 +1,184 @@
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { productsById, writeChangeSet } from '../../../db/change-set-files';
+import { applyChanges } from '../../../db/etl/apply-changes';
+import { createRandom } from '../../../db/generate/prng';
+import { drawPageViews } from '../../lib/traffic';
+import { median, summarise, type BenchContext, type Measured } from '../context';
+import { writePageViewPaths } from '../page-view-paths';
+import type { Service } from '../processes';
+import { judge } from '../report';
+import { cachedEnough, warmUp } from './warm-up';
+import { hotPageViewDraws } from './hot';
+
+/** What the change sets of one round did. */
+interface Arrivals {
+  sets: number;
+  /** Sets started more than a tenth of the interval after their due time (the previous one still running). */
+  late: number;
+  /** Each set's applyChanges time, in ms. */
+  applyMs: number[];
+  /** Documents and list entries whose bytes changed. */
+  documents: number;
+  /** The last set's first product and the price it was given. */
+  last?: { id: number; price: string };
+}
+
+interface ChangeLoop {
+  url: string;
+  client: pg.ClientBase;
+  work: string;
+  products: number;
+  everyMs: number;
+  /** The next product drawn (Zipf, as the traffic). */
+  nextId: () => number;
+  /** The next price in cents (never the same twice: every set changes what it names). */
+  nextCents: () => number;
+}
+
+/** Applies a change set every `everyMs` until `signal` aborts (a set in progress finishes). */
+async function changeSetsUntil(loop: ChangeLoop, signal: AbortSignal): Promise<Arrivals> {
+  const arrivals: Arrivals = { sets: 0, late: 0, applyMs: [], documents: 0 };
+  const started = performance.now();
+  for (let k = 0; !signal.aborted; k++) {
+    const wait = started + k * loop.everyMs - performance.now();
+    if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => undefined);
+    else if (-wait > loop.everyMs / 10) arrivals.late++;
+    if (signal.aborted) break;
+    const ids = new Set<number>();
+    while (ids.size < loop.products) ids.add(loop.nextId());
+    const products = await productsById(loop.client, [...ids]);
+    const cents = loop.nextCents();
+    const dir = path.join(loop.work, 'set');
+    writeChangeSet(dir, products, cents);
+    const t0 = performance.now();
+    const result = await applyChanges({ url: loop.url, dir, rejectsPath: path.join(loop.work, 'rejects.csv') });
+    arrivals.applyMs.push(performance.now() - t0);
+    arrivals.sets++;
+    arrivals.documents += result.documents;
+    if (products[0]) arrivals.last = { id: products[0].id, price: (cents / 100).toFixed(2) };
+  }
+  return arrivals;
+}
+
+/** default_price of a product as `times` fresh connections (each worker in turn) answer it. */
+async function pricesServed(service: Service, id: number, times: number): Promise<string[]> {
+  const one = (): Promise<string> =>
+    new Promise((resolve, reject) => {
+      http
+        .get(`${service.url}/products/${id}`, { agent: false }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () => resolve(String((JSON.parse(body) as { default_price?: unknown }).default_price)));
+        })
+        .on('error', reject);
+    });
+  const prices: string[] = [];
+  for (let i = 0; i < times; i++) prices.push(await one());
+  return prices;
+}
+
+const hitRatio = async (service: Service, run: () => Promise<void>): Promise<number> => {
+  const [hits, misses] = [await service.metric('atelier_cache_hits_total'), await service.metric('atelier_cache_misses_total')];
+  await run();
+  const h = (await service.metric('atelier_cache_hits_total')) - hits;
+  const m = (await service.metric('atelier_cache_misses_total')) - misses;
+  return h / (h + m);
+};
+
+/**
+ * Hot page views (the default model, the hot scenario's products) on a copy of the catalog's
+ * database, in alternating rounds without and with change sets arriving (scenarios.json's
+ * `bench.changes`): the throughput with them over without, and the hit ratio while they
+ * arrive. Two rows; the second is judged.
+ */
+export async function changesScenario(ctx: BenchContext): Promise<void> {
+  const url = ctx.changesDatabaseUrl;
+  if (url === undefined) throw new Error('the changes scenario needs a copy of the catalog database (made by main before it connects)');
+  const { opt, file, dir } = ctx;
+  const { everyMs } = file.bench.changes;
+  // Distinct products a set: never more than the catalog holds.
+  const products = Math.min(file.bench.changes.products, ctx.shape.size);
+  const pathsFile = path.join(dir, 'changes.paths');
+  const views = hotPageViewDraws(ctx);
+  const { requestsPerView } = await writePageViewPaths(ctx.db, pathsFile, views.draw, views.model, opt.paths);
+  const name = `changes: Zipf page views, ${file.pageViews.default} model (${requestsPerView.toFixed(1)} requests a view)`;
+  const service = await ctx.startService('changes', { DATABASE_URL: url, CACHE_MAX_BYTES: String(file.bench.hotCacheBytes) });
+  const client = new pg.Client({ connectionString: url, application_name: 'atelier-products bench changes' });
+  await client.connect();
+  const work = fs.mkdtempSync(path.join(dir, 'changes-'));
+  try {
+    await warmUp(ctx, service, pathsFile, name, (_, round) => cachedEnough(round));
+    const draw = drawPageViews(ctx.shape, { ...file.traffic, listingShare: 0, unknownIdShare: 0 }, createRandom(3).next);
+    let cents = 10_00;
+    const loop: ChangeLoop = {
+      url,
+      client,
+      work,
+      products,
+      everyMs,
+      nextId: () => {
+        const view = draw();
+        return 'productId' in view ? view.productId : 1;
+      },
+      nextCents: () => (cents = cents >= 999_99 ? 10_00 : cents + 1),
+    };
+    const quiet: Measured[] = [];
+    const changing: Measured[] = [];
+    const ratios: number[] = [];
+    const hits: number[] = [];
+    const rounds: Arrivals[] = [];
+    for (let r = 0; r < opt.rounds; r++) {
+      const q = await ctx.measure(service.url, pathsFile, service.pids);
+      const stop = new AbortController();
+      let c: Measured | undefined;
+      let arrivals: Promise<Arrivals> | undefined;
+      hits.push(
+        await hitRatio(service, async () => {
+          arrivals = changeSetsUntil(loop, stop.signal);
+          c = await ctx.measure(service.url, pathsFile, service.pids);
+          stop.abort();
+          rounds.push(await arrivals);
+        }),
+      );
+      quiet.push(q);
+      changing.push(c!);
+      ratios.push(c!.rps / q.rps);
+      const last = rounds.at(-1)!;
+      ctx.say(`${name}: round ${r + 1}: ${q.rps.toFixed(0)} req/s without, ${c!.rps.toFixed(0)} with ${last.sets} change sets (apply median ${median(last.applyMs).toFixed(0)} ms, max ${Math.max(...last.applyMs).toFixed(0)} ms, ${last.late} late), hit ratio ${(100 * hits.at(-1)!).toFixed(2)} %`);
+    }
+    // The change sets reached the service: the last one's price, from every worker, 1 s after it committed (the fleet-wide target).
+    await sleep(1000);
+    const last = [...rounds].reverse().find((a) => a.last !== undefined)?.last;
+    const served = last === undefined ? [] : await pricesServed(service, last.id, 2 * ctx.workers);
+    const applyMs = rounds.flatMap((a) => a.applyMs);
+    const sets = rounds.reduce((n, a) => n + a.sets, 0);
+    const targets = file.bench.targets;
+    const ratio = median(ratios);
+    ctx.rows.push(summarise(`${name}, no change sets`, quiet, { target: 'no errors', pass: true }));
+    ctx.rows.push(
+      summarise(
+        `${name}, a change set of ${products} products every ${everyMs / 1000} s (${sets} sets, apply median ${median(applyMs).toFixed(0)} ms, max ${Math.max(...applyMs).toFixed(0)} ms; hit ratio ${(100 * Math.min(...hits)).toFixed(2)} % at worst)`,
+        changing,
+        {
+          ratio,
+          workerRssMb: service.workerRssMb(),
+          rssLimitMb: file.bench.hotCacheBytes / 2 ** 20 + targets.workerRssOverCacheMb!,
+          ...judge([
+            [`≥ ${targets.changesVsQuiet}× without`, ratio >= targets.changesVsQuiet!],
+            [`hit ratio > ${100 * targets.changesHitRatio!} %`, Math.min(...hits) > targets.changesHitRatio!],
+            [`a set every ${everyMs / 1000} s`, rounds.every((a) => a.late <= 1 && a.sets > 0)],
+            ['changes served by every worker', last !== undefined && served.every((p) => p === last.price)],
+          ]),
+        },
+      ),
+    );
+  } finally {
+    await client.end().catch(() => undefined);
+    await service.stop();
+  }
+}
