@@ -32,9 +32,9 @@ describe('bench command line (unit)', () => {
   it('when no option is given, then the defaults of scenarios.json and every scenario but the soak, in table order', () => {
     expect(parseBenchArgs([], DEFAULTS)).to.deep.equal({
       opt: { duration: 8, churn: 30, rounds: 3, connections: 64, threads: 1, paths: 200_000, soakMinutes: 30, soakCsv: '.data/csv' },
-      scenarios: ['hot', 'hot-three-documents', 'hot-compressed', 'hot-styles', 'database', 'cold', 'cold-styles', 'at-rate', 'memory', 'listing', 'overload'],
+      scenarios: ['hot', 'hot-three-documents', 'hot-compressed', 'hot-styles', 'database', 'cold', 'cold-styles', 'at-rate', 'changes', 'memory', 'listing', 'overload'],
     });
-    expect(SCENARIOS.map(([name]) => name)).to.deep.equal(['hot', 'hot-three-documents', 'hot-compressed', 'hot-styles', 'database', 'cold', 'cold-styles', 'at-rate', 'memory', 'listing', 'overload', 'soak']);
+    expect(SCENARIOS.map(([name]) => name)).to.deep.equal(['hot', 'hot-three-documents', 'hot-compressed', 'hot-styles', 'database', 'cold', 'cold-styles', 'at-rate', 'changes', 'memory', 'listing', 'overload', 'soak']);
   });
 
   it('when every option is given, then each is taken, and scenarios run in table order whatever the order asked', () => {
