@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { withDatabase } from '../src/postgres/urls';
+import { databaseOf, withDatabase } from '../src/postgres/urls';
 
 /** A copy of a database on the same server, for benches that change what they read. */
 export interface ScratchCopy {
@@ -18,7 +18,7 @@ export interface ScratchCopy {
  * connected to the source, so callers copy before they connect to it.
  */
 export async function copyDatabase(sourceUrl: string, name: string): Promise<ScratchCopy> {
-  const source = decodeURIComponent(new URL(sourceUrl).pathname.slice(1));
+  const source = databaseOf(sourceUrl);
   const admin = new pg.Client({ connectionString: withDatabase(sourceUrl, 'postgres'), application_name: 'atelier-products scratch copy' });
   // Held until drop(): a server stopping meanwhile must not crash the caller.
   admin.on('error', () => undefined);

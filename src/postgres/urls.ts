@@ -22,3 +22,11 @@ export function withDatabase(url: string, name: string): string {
     throw new Error(`not a database name that a URL can carry: ${JSON.stringify(name)}`);
   return `${parts[1]}/${encodeURI(name)}${parts[3] ?? ''}`;
 }
+
+/** The database `url` names, decoded as pg reads it (decodeURI); '' when it names none. */
+export function databaseOf(url: string): string {
+  const parts = URL_PARTS.exec(url);
+  if (parts === null)
+    throw new Error('not a connection URL of the form scheme://[user[:password]@][host][:port][/database][?options]');
+  return decodeURI((parts[2] ?? '/').slice(1));
+}

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { parse } from 'pg-connection-string';
-import { withDatabase } from '../../src/postgres/urls';
+import { databaseOf, withDatabase } from '../../src/postgres/urls';
 
 describe('connection URLs (unit)', () => {
   for (const [url, expected] of [
@@ -31,6 +31,18 @@ describe('connection URLs (unit)', () => {
       expect(parse(withDatabase('postgres://u:p@h:1/x?sslmode=disable', name)).database).to.equal(name);
     });
   }
+
+  for (const url of ['postgres://u:p@h:1/x?sslmode=disable', 'postgres://u:p@/x?host=/run/postgresql', 'postgresql:///x']) {
+    it(`when the URL is ${url}, then databaseOf reads what pg reads, and every name withDatabase writes`, () => {
+      expect(databaseOf(url)).to.equal(parse(url).database);
+      for (const name of ['atelier_t123_4', 'Mixed Case', 'café', 'a+b=c&d', '100%', '%41']) expect(databaseOf(withDatabase(url, name))).to.equal(name);
+    });
+  }
+
+  it('when the URL names no database, then databaseOf is empty', () => {
+    expect(databaseOf('postgres://u@localhost:5432')).to.equal('');
+    expect(databaseOf('postgres://u@localhost:5432/')).to.equal('');
+  });
 
   for (const name of ['', 'a/b', 'a?b', 'a#b']) {
     it(`when the name is ${JSON.stringify(name)}, then it is refused (a URL cannot carry it to pg)`, () => {
