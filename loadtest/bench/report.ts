@@ -77,8 +77,6 @@ export interface ReportContext {
   cacheMb: number;
   rssLimitMb: number;
   runs: string;
-  /** Requests a page view of the Zipf mix makes on average: how wire bytes per page view were computed. */
-  requestsPerPageView?: number;
 }
 
 // Not measured (pgbench gives no percentiles, nginx's CPU is not sampled): an empty cell.
@@ -115,12 +113,7 @@ export function formatReport(rows: Row[], ctx: ReportContext): string {
   }
   if (rows.some((r) => r.wireBytesPerView !== undefined)) {
     const perRow = rows.filter((r) => r.requestsPerView !== undefined).map((r) => `${r.scenario.split(':')[0]} ${f(r.requestsPerView!)}`);
-    const perView =
-      ctx.requestsPerPageView !== undefined
-        ? `${f(ctx.requestsPerPageView)} requests a page view (the mix's mean)`
-        : perRow.length > 0
-          ? `requests a page view (the row's path list's mean: ${perRow.join(', ')})`
-          : "the mix's requests a page view";
+    const perView = `requests a page view (the row's path list's mean: ${perRow.join(', ')})`;
     lines.push(
       '',
       `wire B/view: bytes wrk read (HTTP/1.1 response headers and bodies, as sent) per request answered × ${perView}; documents: the bodies alone, from the service's atelier_http_response_bytes_total.`,

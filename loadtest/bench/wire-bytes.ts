@@ -1,7 +1,7 @@
 /**
  * Bytes on the wire per page view: what compression saves a storefront's clients. wrk counts
- * every byte it read (response headers and bodies, compressed or not); a page view of the
- * Zipf mix makes `requestsPerPageView(mix)` requests on average (lib/traffic.ts), so
+ * every byte it read (response headers and bodies, compressed or not); a page view of a row's
+ * path list makes its paths over its page views in requests on average (page-view-paths.ts), so
  *
  *     bytes per page view = (bytes read / requests answered) × requests per page view
  *

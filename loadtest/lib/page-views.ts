@@ -10,7 +10,7 @@
  * ids are the catalog's: k6 reads them from the related answer at run time, the bench from the
  * related documents in PostgreSQL before the run (wrk replays a file of paths).
  */
-import type { PlannedRequest, TrafficMix } from './traffic';
+import type { PlannedRequest } from './traffic';
 
 export type DocumentKind = 'product' | 'styles' | 'related';
 
@@ -72,17 +72,4 @@ export function expandPageView(
   const first = firstRequests(view, model);
   if ('listing' in view || view.expect !== 200 || model.perRelated.length === 0) return first;
   return [...first, ...relatedRequests(relatedOf(view.productId), model)];
-}
-
-/**
- * HTTP requests a page view makes on average: 1 for a listing page; for a product page the
- * model's own requests plus its per-related ones times the mean related list (catalog-dependent:
- * the bench measures it on the paths it drew).
- */
-export function meanRequestsPerView(
-  mix: Pick<TrafficMix, 'listingShare'>,
-  model: PageViewModel,
-  meanRelated: number,
-): number {
-  return mix.listingShare + (1 - mix.listingShare) * (model.product.length + model.perRelated.length * meanRelated);
 }

@@ -111,32 +111,6 @@ export function drawUniformPageViews(shape: CatalogShape, random: () => number):
   return () => ({ productId: shape.idAt(Math.floor(random() * shape.size)), expect: 200 });
 }
 
-/**
- * Page views of the three-documents model (scenarios.json's "three-documents": product, styles,
- * related of one product), or 1 listing request: the same draws as `drawPageViews`.
- */
-export function pageViews(shape: CatalogShape, mix: TrafficMix, random: () => number): () => PlannedRequest[] {
-  const draw = drawPageViews(shape, mix, random);
-  return () => {
-    const view = draw();
-    if ('listing' in view) return [view.listing];
-    const { productId: id, expect } = view;
-    return [
-      { path: `/products/${id}`, expect, name: 'product' },
-      { path: `/products/${id}/styles`, expect, name: 'styles' },
-      { path: `/products/${id}/related`, expect, name: 'related' },
-    ];
-  };
-}
-
-/**
- * HTTP requests a page view of `pageViews` makes on average: 1 for a listing page, 3 for a
- * product (known or not), so 3 - 2 × listingShare (2.9 with 5 % listing pages).
- */
-export function requestsPerPageView(mix: Pick<TrafficMix, 'listingShare'>): number {
-  return mix.listingShare * 1 + (1 - mix.listingShare) * 3;
-}
-
 /** Uniform page views over the whole catalog: every product equally likely (a cold cache's worst case). */
 export function uniformPageViews(shape: CatalogShape, random: () => number): () => PlannedRequest[] {
   return () => {

@@ -59,18 +59,18 @@ describe('bench report (unit)', () => {
   it('when rows carry wire bytes per page view, then the column shows them, the compressed one against hot, and a note says how they were computed', () => {
     const report = formatReport(
       [
-        row({ wireBytesPerView: 5612.4 }),
-        row({ scenario: 'y', wireBytesPerView: 1734.2, wireRatio: 0.309 }),
+        row({ wireBytesPerView: 5612.4, requestsPerView: 13.264 }),
+        row({ scenario: 'y', wireBytesPerView: 1734.2, wireRatio: 0.309, requestsPerView: 2.9 }),
         row({ scenario: 'z', wireBytesPerView: 1734.2, wireRatio: 0.309, documentBytesPerView: 804.4, documentRatio: 0.2481 }),
       ],
-      { ...ctx, requestsPerPageView: 2.9 },
+      ctx,
     );
     const wire = (name: string): string => report.split('\n').find((l) => l.startsWith(`| ${name} |`))!.split('|').map((c) => c.trim()).at(-4)!;
     expect(report).to.match(/\| worker RSS MiB \| wire B\/view \| target \| met \|/);
     expect(wire('x')).to.equal('5612');
     expect(wire('y')).to.equal('1734 (0.31× hot)');
     expect(wire('z')).to.equal('1734 (0.31× hot); documents 804 (0.25× hot)');
-    expect(report).to.include('wire B/view: bytes wrk read (HTTP/1.1 response headers and bodies, as sent) per request answered × 2.90 requests a page view');
+    expect(report).to.include("wire B/view: bytes wrk read (HTTP/1.1 response headers and bodies, as sent) per request answered × requests a page view (the row's path list's mean: x 13.26, y 2.90);");
     expect(formatReport([row({})], ctx)).not.to.include('wire B/view:');
     expect(cells(row({})).at(-4)).to.equal('');
   });

@@ -1,26 +1,12 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRandom } from '../../db/generate/prng';
 import type { BenchFile } from '../../loadtest/bench/context';
 import { wireBytesPerView, wireRatioCheck } from '../../loadtest/bench/wire-bytes';
-import { pageViews, requestsPerPageView } from '../../loadtest/lib/traffic';
 
 const file = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../loadtest/scenarios.json'), 'utf8')) as BenchFile;
 
 describe('bench wire bytes per page view (unit)', () => {
-  it('when the mix has 5 % listing pages, then a page view makes 2.9 requests on average, as drawing page views shows', () => {
-    expect(requestsPerPageView({ listingShare: 0.05 })).to.be.closeTo(2.9, 1e-12);
-    expect(requestsPerPageView({ listingShare: 0 })).to.equal(3);
-    expect(requestsPerPageView({ listingShare: 1 })).to.equal(1);
-    const shape = { size: 100_000, idAt: (p: number) => p + 1, maxId: 100_000 };
-    const draw = pageViews(shape, { ...file.traffic, unknownIdShare: 0 }, createRandom(1).next);
-    let requests = 0;
-    const views = 50_000;
-    for (let i = 0; i < views; i++) requests += draw().length;
-    expect(requests / views).to.be.closeTo(requestsPerPageView(file.traffic), 0.01);
-  });
-
   it('when runs read bytes, then bytes per page view are their bytes over their requests, times requests per view', () => {
     // 1,000 requests of 500 B and 3,000 of 300 B: 350 B a request, 1,015 B a view of 2.9 requests.
     expect(wireBytesPerView([{ bytes: 500_000, requests: 1000 }, { bytes: 900_000, requests: 3000 }], 2.9)).to.be.closeTo(1015, 1e-9);

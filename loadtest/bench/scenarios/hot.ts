@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { createRandom } from '../../../db/generate/prng';
-import { pageViewModel, type PageView, type PageViewModel } from '../../lib/page-views';
-import { drawPageViews, hotStyles, pageViews, type PlannedRequest } from '../../lib/traffic';
+import { firstRequests, pageViewModel, type PageView, type PageViewModel } from '../../lib/page-views';
+import { drawPageViews, hotStyles, type PlannedRequest } from '../../lib/traffic';
 import { checkBaselineCoding, exportDocuments, startStaticBaseline } from '../baseline';
 import { median, summarise, writePaths, type BenchContext, type Measured } from '../context';
 import { writePageViewPaths } from '../page-view-paths';
@@ -133,12 +133,15 @@ export const hotPageViewDraws = (ctx: BenchContext, model?: string): PageViewDra
   model: pageViewModel(ctx.file.pageViews, model),
 });
 
-/** The soak's Zipf page views of the three-documents model (product, styles, related; listing pages), seed 1. */
-export const hotPageViews = (ctx: BenchContext): (() => PlannedRequest[]) =>
-  pageViews(ctx.shape, { ...ctx.file.traffic, unknownIdShare: 0 }, createRandom(1).next);
-
 /** The earlier page-view model, reported beside the default one. */
 export const THREE_DOCUMENTS = 'three-documents';
+
+/** The soak's Zipf page views of the three-documents model (product, styles, related; listing pages), no unknown ids. */
+export function threeDocumentPageViews(ctx: BenchContext, seed: number): () => PlannedRequest[] {
+  const draw = drawPageViews(ctx.shape, { ...ctx.file.traffic, unknownIdShare: 0 }, createRandom(seed).next);
+  const model = pageViewModel(ctx.file.pageViews, THREE_DOCUMENTS);
+  return () => firstRequests(draw(), model);
+}
 
 /** Identity targets: the ratio to the baseline and the p99. */
 export const ratioAndP99 = (ratioTarget: number, p99TargetMs: number) => (result: HotResult): Judged => ({

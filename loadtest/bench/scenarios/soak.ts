@@ -1,9 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { preflight } from '../../../db/etl/preflight';
-import { createRandom } from '../../../db/generate/prng';
 import { projectRoot } from '../../../src/project-paths';
-import { pageViews } from '../../lib/traffic';
 import { median, writePaths, type BenchContext } from '../context';
 import { judge, type Row } from '../report';
 import { startSoakEvents } from '../soak-events';
@@ -14,7 +12,7 @@ import type { SoakReport } from '../soak-report';
 import { takeSample, type SoakSample } from '../soak-sampler';
 import { describeSchedule, soakSchedule } from '../soak-schedule';
 import { evaluateSoak, type TargetResult } from '../soak-targets';
-import { hotPageViews } from './hot';
+import { threeDocumentPageViews } from './hot';
 import { cachedEnough, warmUp } from './warm-up';
 
 // One wrk run per minute gives per-minute latencies (wrk reports them per run), in s.
@@ -80,9 +78,9 @@ export async function soakScenario(ctx: BenchContext): Promise<void> {
   // is all cache hits after its first pass, and a soak of hits alone measures neither the
   // database reads nor the cache's turnover. The caches are warmed up on the hot list first
   // (the same distribution: its popular documents are the stream's).
-  const draw = pageViews(ctx.shape, { ...ctx.file.traffic, unknownIdShare: 0 }, createRandom(SOAK_SEED).next);
+  const draw = threeDocumentPageViews(ctx, SOAK_SEED);
   const warmFile = path.join(ctx.dir, 'soak-warm-up.paths');
-  writePaths(warmFile, hotPageViews(ctx), ctx.opt.paths);
+  writePaths(warmFile, threeDocumentPageViews(ctx, 1), ctx.opt.paths);
   const capacityFile = path.join(ctx.dir, 'soak-capacity.paths');
   writePaths(capacityFile, draw, ctx.opt.paths);
   const cacheBytes = ctx.file.bench.hotCacheBytes;
