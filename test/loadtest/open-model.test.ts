@@ -125,7 +125,7 @@ describe('open-model runner against a server that stalls 200 ms (real processes,
 
   it('when the server stalls during the warm-up, then nothing of it is recorded: the measured run starts after', async () => {
     const [open] = await Promise.all([
-      runOpenModel({ url, pathsFile, rate: 1000, durationSeconds: 2, ...OPEN, warmUpSeconds: 2 }, 0.02),
+      runOpenModel({ url, pathsFile, rate: 1000, durationSeconds: 2, ...OPEN, warmUpSeconds: 2 }, 0.02, () => [server.pid!]),
       stallIn(700),
     ]);
     console.log(`      ${describeOpenModel(open)}`);
@@ -133,6 +133,10 @@ describe('open-model runner against a server that stalls 200 ms (real processes,
     expect(open.sent).to.equal(2000);
     expect(open.maxMs).to.be.below(100);
     expect(open.late, "requests sent late after the warm-up").to.be.below(100);
+    // The server's CPU is sampled over the measured 2 s only (a sample a second), not the
+    // generator's start-up and warm-up before them (which would give 4 or more).
+    expect(open.trace.serviceCores.length).to.be.within(1, 3);
+    expect(open.trace.generatorCores.length).to.be.within(1, 3);
   });
 
   it('when asked for a rate it cannot hold, then the run is marked not held and its latencies are not reported', async () => {

@@ -5,10 +5,9 @@
  * response: its time, its duration in ms, its status tag). Judged on the SLO of
  * scenarios.json, the thresholds storefront.ts gives k6.
  */
-import * as hdr from 'hdr-histogram-js';
+import { latencyHistogram, percentileCurve } from '../latency-histogram';
 import type { BenchFile } from '../context';
 import { judge, type Row } from '../report';
-import type { PercentilePoint } from '../trace';
 import { sectionsOf, type ReportData } from './data';
 
 interface K6Point {
@@ -16,9 +15,6 @@ interface K6Point {
   metric: string;
   data: { time: string; value: number; tags?: Record<string, string> };
 }
-
-// The percentile curve's points: HdrHistogram's, two per halving of the distance to 100 % (as paths.lua).
-const CURVE: number[] = Array.from({ length: 34 }, (_, k) => 100 * (1 - 0.5 ** (1 + k / 2))).filter((p) => p <= 99.999);
 
 /** k6's RFC 3339 time (nanoseconds, an offset) in ms since the epoch. */
 export function k6Time(time: string): number {
@@ -41,7 +37,9 @@ export function readK6Points(text: string): Map<string, K6Point[]> {
     if (entry.type !== 'Point' || entry.metric !== 'http_req_duration') return;
     const point = entry as K6Point;
     const scenario = point.data.tags?.scenario ?? 'default';
-    byScenario.set(scenario, [...(byScenario.get(scenario) ?? []), point]);
+    const points = byScenario.get(scenario);
+    if (points) points.push(point);
+    else byScenario.set(scenario, [point]);
   });
   return byScenario;
 }
@@ -55,11 +53,7 @@ export function k6Row(scenario: string, points: readonly K6Point[], slo: NonNull
   const responses = zeros();
   const non2xx = zeros();
   const errors = zeros();
-  const histogram = hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 3_600_000_000,
-    numberOfSignificantValueDigits: 3,
-  });
+  const histogram = latencyHistogram();
   points.forEach((p, i) => {
     const s = Math.min(seconds - 1, Math.floor((times[i]! - start) / 1000));
     const status = Number(p.data.tags?.status ?? 0);
@@ -69,10 +63,7 @@ export function k6Row(scenario: string, points: readonly K6Point[], slo: NonNull
     if (status > 399) non2xx[s]!++;
     histogram.recordValue(Math.max(1, Math.round(p.data.value * 1000)));
   });
-  const percentiles: PercentilePoint[] = [
-    ...CURVE.map((p) => [p, histogram.getValueAtPercentile(p) / 1000] as const),
-    [100, histogram.maxValue / 1000] as const,
-  ];
+  const percentiles = percentileCurve(histogram);
   const at = (p: number): number => histogram.getValueAtPercentile(p) / 1000;
   const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
   // Failed as k6's http_req_failed counts them here: no response, or a status the mix does not expect (404 is expected for unknown ids).

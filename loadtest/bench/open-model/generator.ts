@@ -13,7 +13,7 @@
  * `OPEN_MODEL {...}` (GeneratorResult) at the end.
  */
 import fs from 'node:fs';
-import * as hdr from 'hdr-histogram-js';
+import { latencyHistogram, percentileCurve } from '../latency-histogram';
 import { Connection, formatRequest, type Outcome } from './http1';
 import type { GeneratorResult, OpenModelOptions } from './types';
 
@@ -21,8 +21,6 @@ import type { GeneratorResult, OpenModelOptions } from './types';
 const TIMEOUT_MS = 5000;
 // How often in-flight requests are checked for the timeout, in ms.
 const TIMEOUT_CHECK_MS = 100;
-// Percentiles of the curve: HdrHistogram's plot points, two per halving of the distance to 100 %.
-const CURVE: number[] = Array.from({ length: 34 }, (_, k) => 100 * (1 - 0.5 ** (1 + k / 2))).filter((p) => p <= 99.999);
 
 interface Due {
   /** Scheduled send time (performance.now(), ms). */
@@ -44,7 +42,8 @@ class Seconds {
   }
 }
 
-export async function generate(opts: OpenModelOptions): Promise<GeneratorResult> {
+/** Runs the schedule; `onMeasuring` is called when the measured window opens (after the warm-up). */
+export async function generate(opts: OpenModelOptions, onMeasuring: () => void = () => undefined): Promise<GeneratorResult> {
   const url = new URL(opts.url);
   const port = Number(url.port);
   const host = url.hostname;
@@ -54,16 +53,8 @@ export async function generate(opts: OpenModelOptions): Promise<GeneratorResult>
     .filter((l) => l !== '')
     .map((p) => formatRequest(p, url.host, opts.headers ?? {}));
   if (requests.length === 0) throw new Error(`no paths in ${opts.pathsFile}`);
-  const corrected = hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 3_600_000_000,
-    numberOfSignificantValueDigits: 3,
-  });
-  const fromSend = hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 3_600_000_000,
-    numberOfSignificantValueDigits: 3,
-  });
+  const corrected = latencyHistogram();
+  const fromSend = latencyHistogram();
   const seconds = new Seconds();
   const free: Connection[] = [];
   const all = new Set<Connection>();
@@ -150,21 +141,22 @@ export async function generate(opts: OpenModelOptions): Promise<GeneratorResult>
   const warmUp = Math.floor(opts.rate * opts.warmUpSeconds);
   const total = warmUp + Math.floor(opts.rate * opts.durationSeconds);
   const intervalMs = 1000 / opts.rate;
+  const scheduleStart = performance.now();
+  start = scheduleStart + warmUp * intervalMs;
+  // The generator's own CPU counts from the measured window's start, per second and in all.
   const cpuSeconds: number[] = [];
   let cpuStart = process.cpuUsage();
   let cpuLast = cpuStart;
-  const scheduleStart = performance.now();
-  start = scheduleStart + warmUp * intervalMs;
   let cpuTimer: NodeJS.Timeout | undefined;
-  const cpuAtStart = setTimeout(() => {
+  const measuring = setTimeout(() => {
     cpuStart = cpuLast = process.cpuUsage();
-    cpuTimer = setInterval(sampleCpu, 1000);
+    cpuTimer = setInterval(() => {
+      const now = process.cpuUsage();
+      cpuSeconds.push((now.user + now.system - cpuLast.user - cpuLast.system) / 1e6);
+      cpuLast = now;
+    }, 1000);
+    onMeasuring();
   }, Math.max(0, start - performance.now()));
-  const sampleCpu = (): void => {
-    const now = process.cpuUsage();
-    cpuSeconds.push((now.user + now.system - cpuLast.user - cpuLast.system) / 1e6);
-    cpuLast = now;
-  };
   const timeoutTimer = setInterval(() => {
     const now = performance.now();
     for (const [connection] of inFlight) if (now - connection.sentAt > TIMEOUT_MS) connection.abort('timeout');
@@ -188,7 +180,7 @@ export async function generate(opts: OpenModelOptions): Promise<GeneratorResult>
     await new Promise((r) => setTimeout(r, 5));
   const endedAt = performance.now();
   const cpu = process.cpuUsage(cpuStart);
-  clearTimeout(cpuAtStart);
+  clearTimeout(measuring);
   clearInterval(cpuTimer);
   clearInterval(timeoutTimer);
   // Never sent: at least this long without an answer, and counted as such in the corrected histogram.
@@ -196,10 +188,6 @@ export async function generate(opts: OpenModelOptions): Promise<GeneratorResult>
   for (const due of queue.splice(0)) if (due.at >= start) corrected.recordValue(Math.round((endedAt - due.at) * 1000));
   for (const connection of all) connection.close();
   const elapsed = (endedAt - start) / 1000;
-  const curve = (h: hdr.Histogram): Array<[number, number]> => [
-    ...CURVE.map((p): [number, number] => [p, h.getValueAtPercentile(p) / 1000]),
-    [100, h.maxValue / 1000],
-  ];
   return {
     scheduled: total - warmUp,
     sent,
@@ -211,13 +199,14 @@ export async function generate(opts: OpenModelOptions): Promise<GeneratorResult>
     connectionsOpened: opened,
     generatorCores: (cpu.user + cpu.system) / 1e6 / elapsed,
     perSecond: { ...seconds, generatorCores: cpuSeconds },
-    percentiles: curve(corrected),
-    sendPercentiles: curve(fromSend),
+    percentiles: percentileCurve(corrected),
+    sendPercentiles: percentileCurve(fromSend),
   };
 }
 
 if (require.main === module) {
-  generate(JSON.parse(process.argv[2] ?? '{}') as OpenModelOptions).then(
+  // run.ts starts sampling the service's CPU at this line: its series then matches the generator's.
+  generate(JSON.parse(process.argv[2] ?? '{}') as OpenModelOptions, () => process.stdout.write('OPEN_MODEL_START\n')).then(
     (result) => {
       process.stdout.write(`OPEN_MODEL ${JSON.stringify(result)}\n`);
       process.exit(0);

@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { projectRoot } from '../../../src/project-paths';
-import { sampleCpu, percentileAt, type RunTrace } from '../trace';
+import { sampleCpu, percentileAt, type CpuSampler, type RunTrace } from '../trace';
 import type { GeneratorResult, OpenModelOptions } from './types';
 
 const GENERATOR = path.join(__dirname, 'generator.ts');
@@ -92,18 +92,21 @@ export function runOpenModel(
       cwd: projectRoot(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    // The generator connects before its schedule starts; the first second's sample includes that.
-    const cpu = sampleCpu(servicePids, () => []);
+    // The service's CPU is sampled from the measured window's start (after the generator's warm-up).
+    let cpu: CpuSampler | undefined;
     let out = '';
     let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (cpu === undefined && out.includes('OPEN_MODEL_START\n')) cpu = sampleCpu(servicePids, () => []);
+    });
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     child.on('error', (e) => {
-      cpu.stop();
+      cpu?.stop();
       reject(e);
     });
     child.on('close', (code) => {
-      const { service } = cpu.stop();
+      const service = cpu?.stop().service ?? [];
       const result = parseGeneratorOutput(out);
       if (code !== 0 || result === undefined)
         return reject(new Error(`open-model generator failed (${code}): ${err || out}`));
