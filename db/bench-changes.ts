@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,25 +9,8 @@ import { openDatabase } from '../src/postgres/open-database';
 import { withDatabase } from '../src/postgres/urls';
 import { copyDatabase, type ScratchCopy } from './scratch-copy';
 import { applyChanges, type ChangeResult } from './etl/apply-changes';
-import { productsSpread as pickProducts, writeChangeSet } from './change-set-files';
+import { priceServed, productsSpread as pickProducts, writeChangeSet } from './change-set-files';
 import { formatCount } from './etl/format';
-
-/** GET on a new connection: the cluster hands each to the next worker. */
-function getFresh(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve(body));
-      })
-      .on('error', reject);
-  });
-}
-
-const priceServed = async (service: ServiceProcess, id: number): Promise<string> =>
-  (JSON.parse(await getFresh(`${service.url}/products/${id}`)) as { default_price: string }).default_price;
 
 /** Polls until `times` consecutive fresh requests (every worker in turn) for each product answer `price`; ms taken. */
 async function untilServed(service: ServiceProcess, ids: readonly number[], price: string, times: number): Promise<number> {
@@ -36,7 +18,7 @@ async function untilServed(service: ServiceProcess, ids: readonly number[], pric
   for (const id of ids) {
     let streak = 0;
     while (streak < times) {
-      streak = (await priceServed(service, id)) === price ? streak + 1 : 0;
+      streak = (await priceServed(service.url, id)) === price ? streak + 1 : 0;
       if (Date.now() - started > 60_000) throw new Error(`product ${id} not served at ${price} after 60 s`);
     }
   }
@@ -77,7 +59,7 @@ export async function benchChanges(config: Config, count: number): Promise<void>
     const products = await pickProducts(client, count, 1);
     const sample = products.filter((_, i) => i % Math.max(1, Math.floor(products.length / 100)) === 0).map((p) => p.id);
     // Cached by both workers before the change: what is served new was dropped, not missed.
-    for (const id of sample) for (let i = 0; i < 2; i++) await priceServed(service, id);
+    for (const id of sample) for (let i = 0; i < 2; i++) await priceServed(service.url, id);
     writeChangeSet(path.join(work, 'big'), products, 123_45);
     const started = Date.now();
     const big: ChangeResult = await applyChanges({ url, dir: path.join(work, 'big'), rejectsPath: path.join(work, 'rejects-big.csv'), log: (line) => process.stderr.write(`${line}\n`) });
@@ -89,7 +71,7 @@ export async function benchChanges(config: Config, count: number): Promise<void>
     const single: number[] = [];
     for (let round = 0; round < 5; round++) {
       const [one] = await pickProducts(client, 1, 2 + round);
-      for (let i = 0; i < 4; i++) await priceServed(service, one!.id);
+      for (let i = 0; i < 4; i++) await priceServed(service.url, one!.id);
       writeChangeSet(path.join(work, `one-${round}`), [one!], 10_00 + round);
       await applyChanges({ url, dir: path.join(work, `one-${round}`), rejectsPath: path.join(work, `rejects-one-${round}.csv`) });
       // Four fresh connections in a row answering new: both workers, twice each.

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import type pg from 'pg';
 import { csvField } from './etl/csv-writer';
@@ -44,4 +45,27 @@ export function writeChangeSet(dir: string, products: readonly ChangedProduct[],
   fs.writeFileSync(path.join(dir, 'product.csv'), ['id,name,slogan,description,category,default_price', ...product].join('\n') + '\n');
   const skus = products.flatMap((p) => p.skus.map((k) => `${k.id},${k.styleId},${csvField(k.size ?? '')},${(k.quantity + 1) % 100}`));
   fs.writeFileSync(path.join(dir, 'skus.csv'), ['id,styleId,size,quantity', ...skus].join('\n') + '\n');
+}
+
+/**
+ * The default_price product `id` is served at by the service at `baseUrl`, on a new connection
+ * each time: the cluster hands each to its next worker, so calls in a row ask every worker.
+ */
+export function priceServed(baseUrl: string, id: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(`${baseUrl}/products/${id}`, { agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => {
+          try {
+            resolve((JSON.parse(body) as { default_price: string }).default_price);
+          } catch {
+            reject(new Error(`/products/${id} answered ${res.statusCode} with no product: ${body.slice(0, 200)}`));
+          }
+        });
+      })
+      .on('error', reject);
+  });
 }

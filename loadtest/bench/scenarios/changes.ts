@@ -1,12 +1,11 @@
-import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { productsById, writeChangeSet } from '../../../db/change-set-files';
+import { priceServed, productsById, writeChangeSet } from '../../../db/change-set-files';
 import { applyChanges } from '../../../db/etl/apply-changes';
 import { createRandom } from '../../../db/generate/prng';
-import { drawPageViews } from '../../lib/traffic';
+import { rankToPosition, zipfSampler } from '../../lib/traffic';
 import { median, summarise, type BenchContext, type Measured } from '../context';
 import { writePageViewPaths } from '../page-view-paths';
 import type { Service } from '../processes';
@@ -64,31 +63,11 @@ async function changeSetsUntil(loop: ChangeLoop, signal: AbortSignal): Promise<A
   return arrivals;
 }
 
-/** default_price of a product as `times` fresh connections (each worker in turn) answer it. */
-async function pricesServed(service: Service, id: number, times: number): Promise<string[]> {
-  const one = (): Promise<string> =>
-    new Promise((resolve, reject) => {
-      http
-        .get(`${service.url}/products/${id}`, { agent: false }, (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (body += c));
-          res.on('end', () => resolve(String((JSON.parse(body) as { default_price?: unknown }).default_price)));
-        })
-        .on('error', reject);
-    });
-  const prices: string[] = [];
-  for (let i = 0; i < times; i++) prices.push(await one());
-  return prices;
-}
-
-const hitRatio = async (service: Service, run: () => Promise<void>): Promise<number> => {
-  const [hits, misses] = [await service.metric('atelier_cache_hits_total'), await service.metric('atelier_cache_misses_total')];
-  await run();
-  const h = (await service.metric('atelier_cache_hits_total')) - hits;
-  const m = (await service.metric('atelier_cache_misses_total')) - misses;
-  return h / (h + m);
-};
+/** Cache hits and misses so far, summed over the workers. */
+const cacheCounts = async (service: Service): Promise<{ hits: number; misses: number }> => ({
+  hits: await service.metric('atelier_cache_hits_total'),
+  misses: await service.metric('atelier_cache_misses_total'),
+});
 
 /**
  * Hot page views (the default model, the hot scenario's products) on a copy of the catalog's
@@ -113,7 +92,9 @@ export async function changesScenario(ctx: BenchContext): Promise<void> {
   const work = fs.mkdtempSync(path.join(dir, 'changes-'));
   try {
     await warmUp(ctx, service, pathsFile, name, (_, round) => cachedEnough(round));
-    const draw = drawPageViews(ctx.shape, { ...file.traffic, listingShare: 0, unknownIdShare: 0 }, createRandom(3).next);
+    // Products drawn by the traffic's own Zipf law over its ranks (popular products are the ones repriced).
+    const rank = zipfSampler(ctx.shape.size, file.traffic.zipfExponent, createRandom(3).next);
+    const position = rankToPosition(ctx.shape.size);
     let cents = 10_00;
     const loop: ChangeLoop = {
       url,
@@ -121,10 +102,7 @@ export async function changesScenario(ctx: BenchContext): Promise<void> {
       work,
       products,
       everyMs,
-      nextId: () => {
-        const view = draw();
-        return 'productId' in view ? view.productId : 1;
-      },
+      nextId: () => ctx.shape.idAt(position(rank())),
       nextCents: () => (cents = cents >= 999_99 ? 10_00 : cents + 1),
     };
     const quiet: Measured[] = [];
@@ -134,27 +112,25 @@ export async function changesScenario(ctx: BenchContext): Promise<void> {
     const rounds: Arrivals[] = [];
     for (let r = 0; r < opt.rounds; r++) {
       const q = await ctx.measure(service.url, pathsFile, service.pids);
+      const before = await cacheCounts(service);
       const stop = new AbortController();
-      let c: Measured | undefined;
-      let arrivals: Promise<Arrivals> | undefined;
-      hits.push(
-        await hitRatio(service, async () => {
-          arrivals = changeSetsUntil(loop, stop.signal);
-          c = await ctx.measure(service.url, pathsFile, service.pids);
-          stop.abort();
-          rounds.push(await arrivals);
-        }),
-      );
+      const arrivals = changeSetsUntil(loop, stop.signal);
+      const c = await ctx.measure(service.url, pathsFile, service.pids);
+      stop.abort();
+      rounds.push(await arrivals);
+      const after = await cacheCounts(service);
+      hits.push((after.hits - before.hits) / (after.hits - before.hits + after.misses - before.misses));
       quiet.push(q);
-      changing.push(c!);
-      ratios.push(c!.rps / q.rps);
-      const last = rounds.at(-1)!;
-      ctx.say(`${name}: round ${r + 1}: ${q.rps.toFixed(0)} req/s without, ${c!.rps.toFixed(0)} with ${last.sets} change sets (apply median ${median(last.applyMs).toFixed(0)} ms, max ${Math.max(...last.applyMs).toFixed(0)} ms, ${last.late} late), hit ratio ${(100 * hits.at(-1)!).toFixed(2)} %`);
+      changing.push(c);
+      ratios.push(c.rps / q.rps);
+      const round = rounds.at(-1)!;
+      ctx.say(`${name}: round ${r + 1}: ${q.rps.toFixed(0)} req/s without, ${c.rps.toFixed(0)} with ${round.sets} change sets (apply median ${median(round.applyMs).toFixed(0)} ms, max ${Math.max(...round.applyMs).toFixed(0)} ms, ${round.late} late), hit ratio ${(100 * hits.at(-1)!).toFixed(2)} %`);
     }
     // The change sets reached the service: the last one's price, from every worker, 1 s after it committed (the fleet-wide target).
     await sleep(1000);
     const last = [...rounds].reverse().find((a) => a.last !== undefined)?.last;
-    const served = last === undefined ? [] : await pricesServed(service, last.id, 2 * ctx.workers);
+    const served: string[] = [];
+    if (last !== undefined) for (let i = 0; i < 2 * ctx.workers; i++) served.push(await priceServed(service.url, last.id));
     const applyMs = rounds.flatMap((a) => a.applyMs);
     const sets = rounds.reduce((n, a) => n + a.sets, 0);
     const targets = file.bench.targets;
