@@ -4,7 +4,7 @@ import { escapeIdentifier, type ClientBase } from 'pg';
 import { createCsvParser } from './csv-parser';
 import { UNQUOTED } from './csv-record';
 import { FILES } from './files';
-import { MAX_RECORD_BYTES } from './load-file';
+import { MAX_RECORD_BYTES, withoutBom } from './load-file';
 import { DELETIONS_FILE } from './preflight';
 import { emptyCounts, type FileCounts } from './reconcile';
 import type { RejectsWriter } from './rejects';
@@ -14,7 +14,6 @@ import { parseUint } from './validate';
 export type Deletions = Map<string, Map<number, number>>;
 
 const TABLES = new Set(FILES.map((f) => f.table));
-const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /**
  * Reads `deletions.csv` (header `file,id`): each record names a row of one of the six files
@@ -58,10 +57,8 @@ export async function readDeletions(
   });
   let first = true;
   for await (const data of fs.createReadStream(file)) {
-    let chunk = data as Buffer;
-    if (first && chunk.subarray(0, 3).equals(BOM)) chunk = chunk.subarray(3);
+    parser.push(withoutBom(data as Buffer, first));
     first = false;
-    parser.push(chunk);
   }
   parser.end();
 

@@ -5,7 +5,7 @@ import { finished } from 'node:stream/promises';
 import { escapeIdentifier, type ClientBase } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { CopyTextEncoder } from './copy-text';
-import { createCsvParser } from './csv-parser';
+import { createCsvParser, type CsvParser } from './csv-parser';
 import { UNQUOTED, type CsvRecord } from './csv-record';
 import { BadFileError } from './errors';
 import { headerOf, type FileSpec, type ParentName } from './files';
@@ -29,11 +29,19 @@ export interface LoadFileOptions {
 }
 
 // 1 MiB reads: few enough syscalls and stream callbacks, small enough to keep memory flat.
-const READ_CHUNK_BYTES = 1 << 20;
+export const READ_CHUNK_BYTES = 1 << 20;
 // Far above any real record (descriptions are a few hundred bytes); bounds the parser's buffer.
 export const MAX_RECORD_BYTES = 1 << 20;
-export const MAX_FIELDS = 64;
+const MAX_FIELDS = 64;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/** The parser every reader of an export file uses for `spec`'s file (its first record is the header). */
+export function fileParser(spec: FileSpec, onRecord: (rec: CsvRecord) => void): CsvParser {
+  return createCsvParser({ quotedFieldsEndAtLineEnd: spec.quotedFieldsEndAtLineEnd, maxRecordBytes: MAX_RECORD_BYTES, maxFields: MAX_FIELDS }, onRecord);
+}
+
+/** A read chunk without the UTF-8 byte-order mark a file's first chunk may start with. */
+export const withoutBom = (chunk: Buffer, first: boolean): Buffer => (first && chunk.subarray(0, 3).equals(BOM) ? chunk.subarray(3) : chunk);
 
 /** The header's fields as written, or undefined when they were not plain unquoted names. */
 function headerText(rec: CsvRecord): string | undefined {
@@ -70,12 +78,8 @@ export async function loadFile(opts: LoadFileOptions): Promise<FileCounts> {
   const validator = createValidator(spec, opts.ids, opts.parents, encoder);
 
   let sawHeader = false;
-  const parser = createCsvParser(
-    {
-      quotedFieldsEndAtLineEnd: spec.quotedFieldsEndAtLineEnd,
-      maxRecordBytes: MAX_RECORD_BYTES,
-      maxFields: MAX_FIELDS,
-    },
+  const parser = fileParser(
+    spec,
     (rec) => {
       if (!sawHeader) {
         sawHeader = true;
@@ -99,8 +103,7 @@ export async function loadFile(opts: LoadFileOptions): Promise<FileCounts> {
   try {
     let first = true;
     for await (const data of input) {
-      let chunk = data as Buffer;
-      if (first && chunk.subarray(0, 3).equals(BOM)) chunk = chunk.subarray(3);
+      const chunk = withoutBom(data as Buffer, first);
       first = false;
       const before = counts.read;
       parser.push(chunk);

@@ -1,12 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { createCsvParser } from './csv-parser';
 import { QUOTED_ESCAPED } from './csv-record';
 import { FILES, type ParentName } from './files';
-import { MAX_FIELDS, MAX_RECORD_BYTES } from './load-file';
+import { fileParser, READ_CHUNK_BYTES, withoutBom } from './load-file';
 import { parseUint } from './validate';
-
-const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /**
  * Every parent id the change set's files name (product ids of features, styles and related;
@@ -20,7 +17,7 @@ export async function referencedParents(dir: string, present: ReadonlySet<string
     const columns = spec.columns.flatMap((c, i) => (c.parent === undefined ? [] : [{ i, ids: found[c.parent] }]));
     if (columns.length === 0 || !present.has(spec.file)) continue;
     let header = true;
-    const parser = createCsvParser({ quotedFieldsEndAtLineEnd: spec.quotedFieldsEndAtLineEnd, maxRecordBytes: MAX_RECORD_BYTES, maxFields: MAX_FIELDS }, (rec) => {
+    const parser = fileParser(spec, (rec) => {
       if (header) return void (header = false);
       if (rec.problem !== undefined || rec.fieldCount !== spec.columns.length) return;
       for (const { i, ids } of columns) {
@@ -30,9 +27,8 @@ export async function referencedParents(dir: string, present: ReadonlySet<string
       }
     });
     let first = true;
-    for await (const data of fs.createReadStream(path.join(dir, spec.file), { highWaterMark: 1 << 20 })) {
-      const chunk = data as Buffer;
-      parser.push(first && chunk.subarray(0, 3).equals(BOM) ? chunk.subarray(3) : chunk);
+    for await (const data of fs.createReadStream(path.join(dir, spec.file), { highWaterMark: READ_CHUNK_BYTES })) {
+      parser.push(withoutBom(data as Buffer, first));
       first = false;
     }
     parser.end();
