@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,8 +8,8 @@ import { FIXTURE } from '../support/fixture';
 import { requireBinary } from '../support/binaries';
 import { loadCatalog } from '../support/catalog';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
+import { runBench } from './run-bench';
 
-const ROOT = path.resolve(__dirname, '../..');
 
 describe('bench runner smoke (wrk, nginx, the built service; a few seconds)', function () {
   this.timeout(120_000);
@@ -25,16 +24,7 @@ describe('bench runner smoke (wrk, nginx, the built service; a few seconds)', fu
 
   it('when run briefly on a small catalog, then it prints every scenario beside the baseline with no errors', async () => {
     const json = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-bench-test-')), 'rows.json');
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'loadtest/bench/main.ts', '--duration', '1', '--churn', '1', '--rounds', '1', '--paths', '300', '--connections', '4', '--json', json],
-      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url, WORKERS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    const code = await new Promise<number | null>((r) => child.on('close', r));
+    const { code, out, err } = await runBench(['--duration', '1', '--churn', '1', '--rounds', '1', '--paths', '300', '--connections', '4', '--json', json], db.url);
     expect(code, err).to.equal(0);
     const rows = out.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| scenario'));
     expect(rows.map((r) => r.split('|')[1]!.trim().split(':')[0])).to.deep.equal([

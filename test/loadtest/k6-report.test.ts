@@ -1,13 +1,12 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
 import { k6Time } from '../../loadtest/bench/html/k6-json';
 import type { ReportData } from '../../loadtest/bench/html/data';
-import { findBinary, requireTool } from '../support/binaries';
+import { launchChromium } from '../support/chromium';
+import { runTsScript } from './run-bench';
 
 const ROOT = path.resolve(__dirname, '../..');
 // Written to k6's documented --out json format: Metric lines, then Point lines of
@@ -16,17 +15,7 @@ const ROOT = path.resolve(__dirname, '../..');
 const FIXTURE = path.join(__dirname, 'fixtures/k6-smoke.json');
 
 /** `npm run bench:report -- ARGS` as a process. */
-function benchReport(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'loadtest/bench/report-main.ts', ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, out, err })));
-}
+const benchReport = (args: string[]) => runTsScript('loadtest/bench/report-main.ts', args);
 
 describe('bench:report of a k6 --out json file', function () {
   this.timeout(60_000);
@@ -40,7 +29,6 @@ describe('bench:report of a k6 --out json file', function () {
   });
 
   it('when given the k6 fixture, then one row per k6 scenario with its counts, percentiles and SLO verdict, drawn by chromium offline', async function () {
-    const executablePath = requireTool(this, findBinary('chromium'), 'chromium', 'chromium');
     const html = path.join(dir, 'k6.html');
     const run = await benchReport([FIXTURE, '--out', html]);
     expect(run.code, run.err).to.equal(0);
@@ -71,10 +59,7 @@ describe('bench:report of a k6 --out json file', function () {
     };
     expect(data.definitions.k6Scenarios).to.deep.equal({ smoke: scenarios.scenarios.smoke });
 
-    const browser = await chromium.launch({
-      executablePath,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    const browser = await launchChromium(this);
     try {
       const tab = await browser.newPage();
       const requested: string[] = [];

@@ -3,9 +3,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { Row } from '../../loadtest/bench/report';
-import { findBinary, requireBinary, requireTool } from '../support/binaries';
+import { requireBinary } from '../support/binaries';
+import { launchChromium } from '../support/chromium';
 import { loadCatalog } from '../support/catalog';
 import { FIXTURE } from '../support/fixture';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
@@ -23,21 +24,10 @@ describe('HTML stress report (a short real bench run, opened in Debian chromium)
   before(async function () {
     requireBinary(this, 'wrk', 'wrk');
     requireBinary(this, 'nginx', 'nginx');
-    const executablePath = requireTool(this, findBinary('chromium'), 'chromium', 'chromium');
+    browser = await launchChromium(this);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-report-test-'));
     db = await createTestDatabase();
     await loadCatalog(db.url, FIXTURE);
-    browser = await chromium.launch({
-      executablePath,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
   });
   after(async () => {
     await browser?.close();

@@ -3,19 +3,15 @@ import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-export interface BenchRun {
+export interface ScriptRun {
   code: number | null;
   out: string;
   err: string;
 }
 
-/** `npm run bench -- ARGS` as the operator runs it (tsx, the built service), against `databaseUrl`, one worker. */
-export function runBench(args: readonly string[], databaseUrl: string): Promise<BenchRun> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'loadtest/bench/main.ts', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl, WORKERS: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** A TypeScript entry point of the project run as `npm run` runs it (tsx), from the root; its exit code and output. */
+export function runTsScript(script: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<ScriptRun> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -23,6 +19,6 @@ export function runBench(args: readonly string[], databaseUrl: string): Promise<
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, out, err })));
 }
 
-/** The table's rows (markdown lines after the header). */
-export const tableRows = (out: string): string[] =>
-  out.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| scenario'));
+/** `npm run bench -- ARGS` as the operator runs it (tsx, the built service), against `databaseUrl`, one worker. */
+export const runBench = (args: readonly string[], databaseUrl: string): Promise<ScriptRun> =>
+  runTsScript('loadtest/bench/main.ts', args, { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl, WORKERS: '1' });

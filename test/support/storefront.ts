@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
-import { findBinary, requireTool } from './binaries';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './chromium';
 
 /** What the storefront page saw of one call: as its own JavaScript read it. */
 export interface PageCall {
@@ -48,18 +48,13 @@ export interface Storefront {
  * downloads a browser.
  */
 export async function startStorefront(ctx: Mocha.Context): Promise<Storefront> {
-  const executablePath = requireTool(ctx, findBinary('chromium'), 'chromium', 'chromium');
   const server = http.createServer((_req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
     res.end(PAGE);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const browser: Browser = await chromium.launch({
-    executablePath,
-    // As root in a sandbox-less container; no background traffic to a network that is not there.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser: Browser = await launchChromium(ctx);
   return {
     origin,
     async visit(apiUrl) {

@@ -30,6 +30,10 @@
     target.appendChild(p);
   }
 
+  // One uPlot series a line, coloured in turn; spanGaps joins points across missing values.
+  const lineSeries = (lines, spanGaps) =>
+    lines.map((l, i) => ({ label: l.label, stroke: COLOURS[i % COLOURS.length], width: 1.5, dash: l.dash, spanGaps }));
+
   function timeChart(target, lines, yLabel) {
     const kept = lines.filter((l) => l.values && l.values.length > 0);
     if (kept.length === 0) return empty(target, 'not measured for these rows');
@@ -40,15 +44,7 @@
       // From 0, and a visible line when every value is 0 (no errors).
       scales: { x: { time: false }, y: { range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] } },
       axes: [{ label: 'seconds since the run started' }, { label: yLabel }],
-      series: [{ label: 's' }].concat(
-        kept.map((l, i) => ({
-          label: l.label,
-          stroke: COLOURS[i % COLOURS.length],
-          width: 1.5,
-          dash: l.dash,
-          spanGaps: false,
-        })),
-      ),
+      series: [{ label: 's' }].concat(lineSeries(kept, false)),
     };
     new uPlot(opts, [xs].concat(ys), target);
   }
@@ -88,15 +84,7 @@
       ],
       series: [
         { label: 'percentile', value: (u, x) => (x == null ? '' : (100 * (1 - Math.pow(10, -x))).toFixed(3) + '%') },
-      ].concat(
-        kept.map((l, i) => ({
-          label: l.label,
-          stroke: COLOURS[i % COLOURS.length],
-          width: 1.5,
-          dash: l.dash,
-          spanGaps: true,
-        })),
-      ),
+      ].concat(lineSeries(kept, true)),
     };
     new uPlot(opts, [xs].concat(ys), target);
   }
