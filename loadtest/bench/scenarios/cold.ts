@@ -33,11 +33,15 @@ interface ColdClient {
   headers?: Readonly<Record<string, string>>;
 }
 
-interface ColdRun {
+/** Requests drawn as they are; or page views, expanded with the default page-view model. */
+type ColdPaths =
+  | { draw: (shape: CatalogShape, random: () => number) => () => PlannedRequest[] }
+  | { pageViews: (shape: CatalogShape, random: () => number) => () => PageView };
+
+type ColdRun = ColdPaths & ColdRunSettings;
+
+interface ColdRunSettings {
   file: string;
-  /** Requests drawn as they are; or `pageViews`, expanded with the default page-view model. */
-  draw?: (shape: CatalogShape, random: () => number) => () => PlannedRequest[];
-  pageViews?: (shape: CatalogShape, random: () => number) => () => PageView;
   /**
    * The first is the scenario's own row, judged on the targets; a second, if any, is
    * measured on the same services, in interleaved runs, for comparison with the first.
@@ -68,8 +72,8 @@ async function coldRun(ctx: BenchContext, run: ColdRun): Promise<void> {
   const model = pageViewModel(ctx.file.pageViews);
   const write = async (file: string, seed: number): Promise<void> => {
     const random = createRandom(seed).next;
-    if (run.pageViews) await writePageViewPaths(ctx.db, file, run.pageViews(ctx.shape, random), model, opt.paths);
-    else writePaths(file, run.draw?.(ctx.shape, random) ?? (() => []), opt.paths);
+    if ('pageViews' in run) await writePageViewPaths(ctx.db, file, run.pageViews(ctx.shape, random), model, opt.paths);
+    else writePaths(file, run.draw(ctx.shape, random), opt.paths);
   };
   for (let r = 0; r < opt.rounds; r++) {
     await write(coldFile, 100 + r);

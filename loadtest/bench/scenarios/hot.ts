@@ -33,16 +33,17 @@ export interface Judged {
   nameSuffix?: string;
 }
 
-export interface HotRun {
+/** What a run's path list is drawn from: requests as they are (e.g. styles alone), or page views expanded with a model (related ids from the catalog; requests per view measured on the list drawn). */
+export type HotPaths = { draw: () => PlannedRequest[] } | { pageViews: PageViewDraws };
+
+export type HotRun = HotPaths & HotRunSettings;
+
+interface HotRunSettings {
   /** Names the service's row (`, warm caches (N MiB)` is appended). */
   name: string;
   /** Names the baseline's row, so later scenarios find theirs (e.g. `baseline (styles)`): `NAME: nginx static (N files)`. */
   baselineName: string;
   pathsFile: string;
-  /** Requests drawn as they are (e.g. styles alone); or `pageViews`. */
-  draw?: () => PlannedRequest[];
-  /** Page views expanded with a model (related ids from the catalog); requests per view measured on the list drawn. */
-  pageViews?: PageViewDraws;
   /** Sent with every request, the baseline's and the service's (none: identity traffic). */
   headers?: Readonly<Record<string, string>>;
   /** The baseline also holds each body compressed as the service stores it, and answers with it. */
@@ -60,9 +61,10 @@ export interface HotRun {
 export async function hotAgainstBaseline(ctx: BenchContext, run: HotRun): Promise<void> {
   const { opt, file, dir } = ctx;
   const name = path.basename(run.pathsFile, '.paths');
-  const drawn = run.pageViews
-    ? await writePageViewPaths(ctx.db, run.pathsFile, run.pageViews.draw, run.pageViews.model, opt.paths)
-    : { paths: writePaths(run.pathsFile, run.draw ?? (() => []), opt.paths), requestsPerView: undefined };
+  const drawn =
+    'pageViews' in run
+      ? await writePageViewPaths(ctx.db, run.pathsFile, run.pageViews.draw, run.pageViews.model, opt.paths)
+      : { paths: writePaths(run.pathsFile, run.draw, opt.paths), requestsPerView: undefined };
   const { paths, requestsPerView } = drawn;
   const www = path.join(dir, `www-${name}`);
   const files = await exportDocuments(ctx.db, paths, www, run.precompressed ? ['br', 'gzip'] : []);
