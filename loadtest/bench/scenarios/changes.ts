@@ -8,7 +8,7 @@ import { createRandom } from '../../../db/generate/prng';
 import { rankToPosition, zipfSampler } from '../../lib/traffic';
 import { median, summarise, type BenchContext, type Measured } from '../context';
 import { writePageViewPaths } from '../page-view-paths';
-import type { Service } from '../processes';
+import { cpuSeconds, pidsNamed, type Service } from '../processes';
 import { judge } from '../report';
 import { cachedEnough, warmUp } from './warm-up';
 import { hotPageViewDraws } from './hot';
@@ -20,8 +20,6 @@ interface Arrivals {
   late: number;
   /** Each set's applyChanges time, in ms. */
   applyMs: number[];
-  /** Documents and list entries whose bytes changed. */
-  documents: number;
   /** The last set's first product and the price it was given. */
   last?: { id: number; price: string };
 }
@@ -38,29 +36,68 @@ interface ChangeLoop {
   nextCents: () => number;
 }
 
+/** A change set written to its folder, and its first product with the price it gives it. */
+interface PreparedSet {
+  dir: string;
+  first?: { id: number; price: string };
+}
+
+/** Draws `loop.products` products, reads them and writes their change set into work/`name`. */
+async function prepareSet(loop: ChangeLoop, name: string): Promise<PreparedSet> {
+  const ids = new Set<number>();
+  while (ids.size < loop.products) ids.add(loop.nextId());
+  const products = await productsById(loop.client, [...ids]);
+  const cents = loop.nextCents();
+  const dir = path.join(loop.work, name);
+  writeChangeSet(dir, products, cents);
+  return { dir, ...(products[0] && { first: { id: products[0].id, price: (cents / 100).toFixed(2) } }) };
+}
+
+/** Applies a prepared set as `npm run etl -- --changes` does (its own connection); its time in ms. */
+async function applySet(loop: ChangeLoop, set: PreparedSet): Promise<number> {
+  const t0 = performance.now();
+  await applyChanges({ url: loop.url, dir: set.dir, rejectsPath: path.join(loop.work, 'rejects.csv') });
+  return performance.now() - t0;
+}
+
 /** Applies a change set every `everyMs` until `signal` aborts (a set in progress finishes). */
 async function changeSetsUntil(loop: ChangeLoop, signal: AbortSignal): Promise<Arrivals> {
-  const arrivals: Arrivals = { sets: 0, late: 0, applyMs: [], documents: 0 };
+  const arrivals: Arrivals = { sets: 0, late: 0, applyMs: [] };
   const started = performance.now();
   for (let k = 0; !signal.aborted; k++) {
     const wait = started + k * loop.everyMs - performance.now();
     if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => undefined);
     else if (-wait > loop.everyMs / 10) arrivals.late++;
     if (signal.aborted) break;
-    const ids = new Set<number>();
-    while (ids.size < loop.products) ids.add(loop.nextId());
-    const products = await productsById(loop.client, [...ids]);
-    const cents = loop.nextCents();
-    const dir = path.join(loop.work, 'set');
-    writeChangeSet(dir, products, cents);
-    const t0 = performance.now();
-    const result = await applyChanges({ url: loop.url, dir, rejectsPath: path.join(loop.work, 'rejects.csv') });
-    arrivals.applyMs.push(performance.now() - t0);
+    const set = await prepareSet(loop, 'set');
+    arrivals.applyMs.push(await applySet(loop, set));
     arrivals.sets++;
-    arrivals.documents += result.documents;
-    if (products[0]) arrivals.last = { id: products[0].id, price: (cents / 100).toFixed(2) };
+    if (set.first) arrivals.last = set.first;
   }
   return arrivals;
+}
+
+// Change sets applied back to back without traffic, for their cost alone.
+const IDLE_SETS = 5;
+
+/**
+ * What one change set costs with no traffic: IDLE_SETS sets prepared first, then applied back
+ * to back, timing each and counting the CPU of every PostgreSQL process (the exited backends'
+ * through their postmaster) and of this process meanwhile; per set, in ms.
+ */
+async function idleCost(loop: ChangeLoop): Promise<{ applyMs: number; postgresMs: number; applierMs: number }> {
+  const sets: PreparedSet[] = [];
+  for (let i = 0; i < IDLE_SETS; i++) sets.push(await prepareSet(loop, `idle-${i}`));
+  const postgresBefore = cpuSeconds(pidsNamed('postgres'), true);
+  const own = process.cpuUsage();
+  const applyMs: number[] = [];
+  for (const set of sets) applyMs.push(await applySet(loop, set));
+  const ownUsed = process.cpuUsage(own);
+  return {
+    applyMs: median(applyMs),
+    postgresMs: ((cpuSeconds(pidsNamed('postgres'), true) - postgresBefore) * 1000) / IDLE_SETS,
+    applierMs: (ownUsed.user + ownUsed.system) / 1000 / IDLE_SETS,
+  };
 }
 
 /** Cache hits and misses so far, summed over the workers. */
@@ -91,7 +128,6 @@ export async function changesScenario(ctx: BenchContext): Promise<void> {
   await client.connect();
   const work = fs.mkdtempSync(path.join(dir, 'changes-'));
   try {
-    await warmUp(ctx, service, pathsFile, name, (_, round) => cachedEnough(round));
     // Products drawn by the traffic's own Zipf law over its ranks (popular products are the ones repriced).
     const rank = zipfSampler(ctx.shape.size, file.traffic.zipfExponent, createRandom(3).next);
     const position = rankToPosition(ctx.shape.size);
@@ -105,6 +141,11 @@ export async function changesScenario(ctx: BenchContext): Promise<void> {
       nextId: () => ctx.shape.idAt(position(rank())),
       nextCents: () => (cents = cents >= 999_99 ? 10_00 : cents + 1),
     };
+    const idle = await idleCost(loop);
+    const cost = `idle: apply ${idle.applyMs.toFixed(0)} ms, CPU PostgreSQL ${idle.postgresMs.toFixed(0)} ms + applier ${idle.applierMs.toFixed(0)} ms a set`;
+    ctx.say(`${name}: ${IDLE_SETS} change sets without traffic: ${cost}`);
+    // Warm after the idle sets, which dropped what they changed.
+    await warmUp(ctx, service, pathsFile, name, (_, round) => cachedEnough(round));
     const quiet: Measured[] = [];
     const changing: Measured[] = [];
     const ratios: number[] = [];
@@ -138,7 +179,7 @@ export async function changesScenario(ctx: BenchContext): Promise<void> {
     ctx.rows.push(summarise(`${name}, no change sets`, quiet, { target: 'no errors', pass: true }));
     ctx.rows.push(
       summarise(
-        `${name}, a change set of ${products} products every ${everyMs / 1000} s (${sets} sets, apply median ${median(applyMs).toFixed(0)} ms, max ${Math.max(...applyMs).toFixed(0)} ms; hit ratio ${(100 * Math.min(...hits)).toFixed(2)} % at worst)`,
+        `${name}, a change set of ${products} products every ${everyMs / 1000} s (${sets} sets, apply median ${median(applyMs).toFixed(0)} ms, max ${Math.max(...applyMs).toFixed(0)} ms; hit ratio ${(100 * Math.min(...hits)).toFixed(2)} % at worst; ${cost})`,
         changing,
         {
           ratio,
