@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import type pg from 'pg';
-import { expandPageView, type PageView, type PageViewModel } from '../lib/page-views';
+import { expandPageView, fansOut, type PageView, type PageViewModel } from '../lib/page-views';
 
 // Page views drawn, and their products' related lists read, per statement.
 const BATCH_VIEWS = 2000;
@@ -46,16 +46,8 @@ export async function writePageViewPaths(
   let views = 0;
   while (paths.length < n) {
     const batch = Array.from({ length: BATCH_VIEWS }, draw);
-    if (model.perRelated.length > 0) {
-      const missing = [
-        ...new Set(
-          batch.flatMap((v) =>
-            'productId' in v && v.expect === 200 && !related.has(v.productId) ? [v.productId] : [],
-          ),
-        ),
-      ];
-      for (const [id, ids] of await readRelated(db, missing)) related.set(id, ids);
-    }
+    const missing = [...new Set(batch.flatMap((v) => (fansOut(v, model) && !related.has(v.productId) ? [v.productId] : [])))];
+    for (const [id, ids] of await readRelated(db, missing)) related.set(id, ids);
     for (const view of batch) {
       if (paths.length >= n) break;
       for (const r of expandPageView(view, model, (id) => related.get(id) ?? [])) paths.push(r.path);

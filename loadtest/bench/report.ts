@@ -82,12 +82,16 @@ export interface ReportContext {
 // Not measured (pgbench gives no percentiles, nginx's CPU is not sampled): an empty cell.
 const f = (n: number, digits = 2): string => (Number.isNaN(n) ? '-' : n.toFixed(digits));
 
-/** The met cell: yes, NO naming the missed targets (errors and RSS included), or empty for a row without targets. */
+/**
+ * The met cell: yes, NO naming the missed targets (errors and RSS included), or empty for a
+ * row without targets. RSS is judged on the row's own bound, else the run's (`rssLimitMb`).
+ */
 export function metText(r: Row, rssLimitMb: number): string {
+  const rssLimit = r.rssLimitMb ?? rssLimitMb;
   // No socket errors anywhere; overload rows expect 503s (statuses tally them), others none.
   const cleanEnough = r.errors === 0 && (r.statuses !== undefined || r.non2xx === 0);
   // A row missing a target it names says which, so one row's several targets stay legible.
-  const missed = [...(r.failed ?? []), ...(cleanEnough ? [] : ['errors']), ...((r.workerRssMb ?? 0) <= rssLimitMb ? [] : ['RSS'])];
+  const missed = [...(r.failed ?? []), ...(cleanEnough ? [] : ['errors']), ...((r.workerRssMb ?? 0) <= rssLimit ? [] : ['RSS'])];
   return r.pass === undefined ? '' : r.pass && missed.length === 0 ? 'yes' : missed.length > 0 ? `NO (${missed.join('; ')})` : 'NO';
 }
 
@@ -103,7 +107,7 @@ export function formatReport(rows: Row[], ctx: ReportContext): string {
     const vs = r.ratio !== undefined ? `${f(r.ratio)}×` : r.latencyRatio !== undefined ? `p50 ${f(r.latencyRatio)}×` : '';
     const rssLimit = r.rssLimitMb ?? ctx.rssLimitMb;
     const rss = r.workerRssMb !== undefined ? `${f(r.workerRssMb, 0)} (≤ ${f(rssLimit, 0)})` : '';
-    const met = metText(r, rssLimit);
+    const met = metText(r, ctx.rssLimitMb);
     const wire =
       (r.wireBytesPerView === undefined ? '' : `${f(r.wireBytesPerView, 0)}${r.wireRatio !== undefined ? ` (${f(r.wireRatio)}× hot)` : ''}`) +
       (r.documentBytesPerView === undefined ? '' : `; documents ${f(r.documentBytesPerView, 0)}${r.documentRatio !== undefined ? ` (${f(r.documentRatio)}× hot)` : ''}`);

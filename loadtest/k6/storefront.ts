@@ -11,7 +11,7 @@ import { check } from 'k6';
 import http, { type RefinedResponse, type ResponseType } from 'k6/http';
 import type { Options, Scenario } from 'k6/options';
 import { createRandom } from '../../db/generate/prng.ts';
-import { firstRequests, pageViewModel, relatedRequests, type PageViewModels } from '../lib/page-views.ts';
+import { fansOut, firstRequests, pageViewModel, relatedRequests, type PageViewModels } from '../lib/page-views.ts';
 import type { PlannedRequest } from '../lib/traffic.ts';
 import { drawPageViews, type TrafficMix } from '../lib/traffic.ts';
 
@@ -87,7 +87,7 @@ export function pageView(): void {
   const view = nextPageView();
   const first = firstRequests(view, model);
   const responses = send(first);
-  if (!('productId' in view) || view.expect !== 200 || model.perRelated.length === 0) return;
+  if (!fansOut(view, model)) return;
   // The page's second step: each related id's documents, ids read from the related answer.
   const related = responses[first.findIndex((r) => r.name === 'related')];
   if (related === undefined || related.status !== 200) return;

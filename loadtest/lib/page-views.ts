@@ -63,6 +63,11 @@ export function relatedRequests(relatedIds: readonly number[], model: PageViewMo
   return relatedIds.flatMap((id) => documentRequests(id, model.perRelated, 200, 'related-'));
 }
 
+/** Whether the page goes on to its related products' documents: a product that exists, with a model that asks for them. */
+export function fansOut(view: PageView, model: PageViewModel): view is { productId: number; expect: 200 } {
+  return !('listing' in view) && view.expect === 200 && model.perRelated.length > 0;
+}
+
 /** Every request of a page view, related ids from `relatedOf` (the bench's lookup of the catalog). */
 export function expandPageView(
   view: PageView,
@@ -70,6 +75,6 @@ export function expandPageView(
   relatedOf: (id: number) => readonly number[],
 ): PlannedRequest[] {
   const first = firstRequests(view, model);
-  if ('listing' in view || view.expect !== 200 || model.perRelated.length === 0) return first;
+  if (!fansOut(view, model)) return first;
   return [...first, ...relatedRequests(relatedOf(view.productId), model)];
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { formatReport, judge, type Row } from '../../loadtest/bench/report';
+import { formatReport, judge, metText, type Row } from '../../loadtest/bench/report';
 
 const ctx = { machine: 'test', catalog: 10, workers: 2, cacheMb: 128, rssLimitMb: 228, runs: '1 × 1 s' };
 const row = (over: Partial<Row>): Row => ({
@@ -38,6 +38,9 @@ describe('bench report (unit)', () => {
   it('when a worker is over its RSS bound, then it is not met', () => {
     expect(met(row({ workerRssMb: 229 }))).to.equal('NO (RSS)');
     expect(met(row({ workerRssMb: 300, rssLimitMb: 356 }))).to.equal('yes');
+    // The HTML report's verdict is the table's: the row's own bound first.
+    expect(metText(row({ workerRssMb: 300, rssLimitMb: 356 }), 228)).to.equal('yes');
+    expect(metText(row({ workerRssMb: 229 }), 228)).to.equal('NO (RSS)');
   });
 
   it('when a row missed a target without naming its parts, then it is plainly not met', () => {
