@@ -10,13 +10,18 @@ import { formatDuration } from './etl/format';
 import { createProgress } from './etl/progress';
 import { formatReconciliation } from './etl/reconcile';
 import { applyChanges } from './etl/apply-changes';
+import { runChangeFeed } from './etl/change-feed';
 import { DEFAULT_JOBS, DEFAULT_MAX_REJECT_RATIO, reloadCatalog } from './etl/reload-catalog';
 
 const USAGE = `usage: npm run etl -- --dir DIR [--campus CODE] [--rejects FILE] [--jobs N] [--max-reject-ratio R] [--summary-json FILE]
        npm run etl -- --changes DIR [--base-version N] [--rejects FILE] [--summary-json FILE]
+       npm run etl -- --changes-feed DIR
   --dir               folder holding product.csv, features.csv, styles.csv, photos.csv, skus.csv, related.csv
   --changes           apply a change set to the live catalog in one transaction: any of the six files (rows replace
                       the row with the same id or add one) and deletions.csv (header file,id: rows to remove)
+  --changes-feed      keep applying change sets as they arrive in DIR/incoming (each a folder as for --changes, moved
+                      in whole; names starting with "." are skipped), in name order, on one database session; each
+                      then moves to DIR/applied (with summary.json, rejects.csv) or DIR/failed (with error.txt)
   --base-version      refuse the change set unless the live catalog is at this version
   --campus            the catalog's code, the "campus" of every product and list document (default ${DEFAULT_CAMPUS});
                       1 to 64 printable ASCII characters without spaces
@@ -35,6 +40,7 @@ async function run(reachingDatabase: () => void): Promise<void> {
     options: {
       dir: { type: 'string' },
       changes: { type: 'string' },
+      'changes-feed': { type: 'string' },
       'base-version': { type: 'string' },
       campus: { type: 'string' },
       rejects: { type: 'string' },
@@ -48,7 +54,10 @@ async function run(reachingDatabase: () => void): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  if ((values.dir === undefined) === (values.changes === undefined)) throw new UsageError(`give one of --dir and --changes\n${USAGE}`);
+  const modes = [values.dir, values.changes, values['changes-feed']].filter((v) => v !== undefined).length;
+  if (modes !== 1) throw new UsageError(`give one of --dir, --changes and --changes-feed\n${USAGE}`);
+  const feed = values['changes-feed'];
+  if (feed !== undefined && Object.keys(values).length > 1) throw new UsageError(`--changes-feed takes no other option\n${USAGE}`);
   if (values.changes !== undefined && (values.campus !== undefined || values.jobs !== undefined || values['max-reject-ratio'] !== undefined)) {
     throw new UsageError(`--campus, --jobs and --max-reject-ratio belong to full loads (--dir)\n${USAGE}`);
   }
@@ -59,19 +68,30 @@ async function run(reachingDatabase: () => void): Promise<void> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const baseVersion = values['base-version'] === undefined ? undefined : intOption('base-version', values['base-version'], 0, 1, Number.MAX_SAFE_INTEGER);
   const rejectsPath = path.resolve(values.rejects ?? path.join('.data', 'rejects', `etl-${stamp}.csv`));
-  if (values.rejects === undefined) process.stderr.write(`rejects will be written to ${rejectsPath}\n`);
+  if (values.rejects === undefined && feed === undefined) process.stderr.write(`rejects will be written to ${rejectsPath}\n`);
 
   const config = loadConfig();
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
     if (++signals > 1) process.exit(130);
-    process.stderr.write(`\n${sig}: stopping the load (again to quit at once)\n`);
+    process.stderr.write(`\n${sig}: stopping (again to quit at once)\n`);
     controller.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  if (feed !== undefined) {
+    // Not reachingDatabase(): sets the feed applied before a failure did change the catalog.
+    const db = await openDatabase(config);
+    try {
+      const applied = await runChangeFeed({ url: db.url, dir: feed, log: (line) => process.stderr.write(`${line}\n`), signal: controller.signal });
+      process.stdout.write(`change feed stopped: ${applied} change sets applied\n`);
+    } finally {
+      await db.close();
+    }
+    return;
+  }
   reachingDatabase();
   if (values.changes !== undefined) {
     const db = await openDatabase(config);

@@ -15,6 +15,9 @@ import { referencedParents } from './referenced-ids';
 import type { FileCounts } from './reconcile';
 import { openRejectsWriter } from './rejects';
 
+// The session's staging tables, one per file (their shape is the catalog's when the session made them).
+const STAGED = FILES.map((f) => `pg_temp.${f.table}`).join(', ');
+
 export interface ChangeOptions {
   url: string;
   /** Folder holding any of the six CSV files and deletions.csv. */
@@ -27,6 +30,8 @@ export interface ChangeOptions {
   signal?: AbortSignal;
   /** Runs inside the transaction just before COMMIT (tests). */
   beforeCommit?: () => Promise<void>;
+  /** An open connection to apply on, left open (a long-lived applier); by default one of its own for this set. */
+  session?: pg.Client;
 }
 
 export interface ChangeResult extends AppliedChanges {
@@ -48,18 +53,21 @@ export async function applyChanges(opts: ChangeOptions): Promise<ChangeResult> {
   const started = Date.now();
   const log = opts.log ?? (() => undefined);
   const sizes = preflightChanges(opts.dir);
-  const client = new pg.Client({ connectionString: opts.url, application_name: 'atelier-products etl changes' });
-  client.on('error', () => undefined);
+  const own = opts.session === undefined;
+  const client = opts.session ?? new pg.Client({ connectionString: opts.url, application_name: 'atelier-products etl changes' });
+  if (own) client.on('error', () => undefined);
   const onAbort = (): void => void client.end().catch(() => undefined);
   opts.signal?.addEventListener('abort', onAbort);
+  let locked = false;
   try {
-    await client.connect();
+    if (own) await client.connect();
     await client.query("SET statement_timeout = 0; SET work_mem = '64MB'");
     const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [ADVISORY_LOCKS.reload]);
     if (!rows[0]?.locked) {
       log('a catalog load or change set is running: waiting for it to finish');
       await client.query('SELECT pg_advisory_lock($1)', [ADVISORY_LOCKS.reload]);
     }
+    locked = true;
     const waitMs = Date.now() - started;
     await migrate(client);
     const version = await catalogVersion(client);
@@ -69,9 +77,12 @@ export async function applyChanges(opts: ChangeOptions): Promise<ChangeResult> {
     }
 
     const t0 = Date.now();
+    // Staged rows: a session's tables, made once and emptied per set (a long-lived feed would
+    // otherwise create and drop six tables a set, churning the system catalogs).
     for (const spec of FILES) {
-      await client.query(`CREATE TEMP TABLE ${spec.table} (LIKE catalog.${spec.table} INCLUDING DEFAULTS)`);
+      await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${spec.table} (LIKE catalog.${spec.table} INCLUDING DEFAULTS)`);
     }
+    await client.query(`TRUNCATE ${STAGED}`);
     const rejects = await openRejectsWriter(opts.rejectsPath);
     const files: FileCounts[] = [];
     let deletions;
@@ -126,6 +137,13 @@ export async function applyChanges(opts: ChangeOptions): Promise<ChangeResult> {
     throw err;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
-    await client.end().catch(() => undefined);
+    if (own) await client.end().catch(() => undefined);
+    else {
+      // A session that goes on: a transaction a failure left open, the staged rows and the
+      // lock go now, as they would with the connection.
+      await client.query('ROLLBACK').catch(() => undefined);
+      await client.query(`TRUNCATE ${STAGED}`).catch(() => undefined);
+      if (locked) await client.query('SELECT pg_advisory_unlock($1)', [ADVISORY_LOCKS.reload]).catch(() => undefined);
+    }
   }
 }

@@ -111,6 +111,16 @@ const REBUILD_LIST = `WITH a AS (
   )
   SELECT count(*)::int AS changed FROM n JOIN served s ON s.id = n.id WHERE n.body IS DISTINCT FROM s.body`;
 
+// Tables of one transaction: rows removed (per file), products and styles removed (with the
+// cascade), products that existed before, and the documents to rebuild (kind: cache-key letter).
+const WORKING_TABLES = [
+  ['deleted', 'tbl text NOT NULL, id integer NOT NULL'],
+  ['del_product', 'id integer NOT NULL'],
+  ['del_styles', 'id integer NOT NULL'],
+  ['existed', 'id integer NOT NULL'],
+  ['affected', 'kind text NOT NULL, id integer NOT NULL'],
+] as const;
+
 /**
  * Applies the staged change set to the live catalog in one transaction, with its new
  * version recorded and the workers notified at commit. Refused (nothing changed) when the
@@ -139,18 +149,18 @@ export async function applyChangeSet(
     if (live !== opts.baseVersion) {
       throw new EtlError(`the change set was prepared against catalog version ${opts.baseVersion}, but version ${live} is live`);
     }
-    await client.query('CREATE TEMP TABLE deleted (tbl text NOT NULL, id integer NOT NULL) ON COMMIT DROP');
+    // The transaction's working tables: a session's, made once, emptied at every commit.
+    for (const [table, columns] of WORKING_TABLES) {
+      await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${table} (${columns}) ON COMMIT DELETE ROWS`);
+    }
     for (const [table, rows] of opts.deletions) {
       if (rows.size > 0) await client.query('INSERT INTO pg_temp.deleted SELECT $1, unnest($2::int[])', [table, [...rows.keys()]]);
     }
-    await client.query(`CREATE TEMP TABLE del_product ON COMMIT DROP AS ${deleted('product')}`);
+    await client.query(`INSERT INTO pg_temp.del_product ${deleted('product')}`);
+    await client.query(`INSERT INTO pg_temp.del_styles ${deleted('styles')} UNION SELECT s.id FROM catalog.styles s JOIN pg_temp.del_product d ON s.product_id = d.id`);
     await client.query(
-      `CREATE TEMP TABLE del_styles ON COMMIT DROP AS ${deleted('styles')} UNION SELECT s.id FROM catalog.styles s JOIN pg_temp.del_product d ON s.product_id = d.id`,
+      'INSERT INTO pg_temp.existed SELECT id FROM catalog.product WHERE id IN (SELECT id FROM pg_temp.product UNION ALL SELECT id FROM pg_temp.del_product)',
     );
-    await client.query(
-      'CREATE TEMP TABLE existed ON COMMIT DROP AS SELECT id FROM catalog.product WHERE id IN (SELECT id FROM pg_temp.product UNION ALL SELECT id FROM pg_temp.del_product)',
-    );
-    await client.query('CREATE TEMP TABLE affected (kind text NOT NULL, id integer NOT NULL) ON COMMIT DROP');
     // Temporary tables get no statistics of their own: without them the planner guesses their
     // size and may scan the 11M skus instead of probing them by id.
     await client.query(`ANALYZE ${['product', 'features', 'styles', 'photos', 'skus', 'related', 'deleted', 'del_product', 'del_styles', 'existed'].map((t) => `pg_temp.${t}`).join(', ')}`);

@@ -3,7 +3,6 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { priceServed, productsById, writeChangeSet } from '../../../db/change-set-files';
-import { applyChanges } from '../../../db/etl/apply-changes';
 import { createRandom } from '../../../db/generate/prng';
 import { rankToPosition, zipfSampler } from '../../lib/traffic';
 import { median, summarise, type BenchContext, type Measured } from '../context';
@@ -12,21 +11,22 @@ import { cpuSeconds, pidsNamed, type Service } from '../processes';
 import { judge } from '../report';
 import { cachedEnough, warmUp } from './warm-up';
 import { hotPageViewDraws } from './hot';
+import { startFeed, type FeedProcess } from './feed-process';
 
 /** What the change sets of one round did. */
 interface Arrivals {
   sets: number;
-  /** Sets started more than a tenth of the interval after their due time (the previous one still running). */
+  /** Sets that arrived while the one before was still queued or being applied (the feed fell behind). */
   late: number;
-  /** Each set's applyChanges time, in ms. */
+  /** Each set's time in the feed (lock, stage, apply, commit), in ms, from its summary. */
   applyMs: number[];
   /** The last set's first product and the price it was given. */
   last?: { id: number; price: string };
 }
 
 interface ChangeLoop {
-  url: string;
   client: pg.ClientBase;
+  feed: FeedProcess;
   work: string;
   products: number;
   everyMs: number;
@@ -34,46 +34,54 @@ interface ChangeLoop {
   nextId: () => number;
   /** The next price in cents (never the same twice: every set changes what it names). */
   nextCents: () => number;
+  /** The next set's name in the feed (names sort in arrival order). */
+  nextName: () => string;
 }
 
-/** A change set written to its folder, and its first product with the price it gives it. */
+/** A change set written beside the feed's queue, and its first product with the price it gives it. */
 interface PreparedSet {
   dir: string;
+  name: string;
   first?: { id: number; price: string };
 }
 
-/** Draws `loop.products` products, reads them and writes their change set into work/`name`. */
-async function prepareSet(loop: ChangeLoop, name: string): Promise<PreparedSet> {
+// How long a set may take to leave the feed before the scenario gives up, in ms.
+const APPLIED_WITHIN_MS = 60_000;
+
+/** Draws `loop.products` products, reads them and writes their change set, ready to enqueue. */
+async function prepareSet(loop: ChangeLoop): Promise<PreparedSet> {
   const ids = new Set<number>();
   while (ids.size < loop.products) ids.add(loop.nextId());
   const products = await productsById(loop.client, [...ids]);
   const cents = loop.nextCents();
-  const dir = path.join(loop.work, name);
+  const name = loop.nextName();
+  // Written where the feed never looks, then moved into its queue whole.
+  const dir = path.join(loop.work, `.${name}`);
   writeChangeSet(dir, products, cents);
-  return { dir, ...(products[0] && { first: { id: products[0].id, price: (cents / 100).toFixed(2) } }) };
+  return { dir, name, ...(products[0] && { first: { id: products[0].id, price: (cents / 100).toFixed(2) } }) };
 }
 
-/** Applies a prepared set as `npm run etl -- --changes` does (its own connection); its time in ms. */
-async function applySet(loop: ChangeLoop, set: PreparedSet): Promise<number> {
-  const t0 = performance.now();
-  await applyChanges({ url: loop.url, dir: set.dir, rejectsPath: path.join(loop.work, 'rejects.csv') });
-  return performance.now() - t0;
-}
-
-/** Applies a change set every `everyMs` until `signal` aborts (a set in progress finishes). */
-async function changeSetsUntil(loop: ChangeLoop, signal: AbortSignal): Promise<Arrivals> {
+/**
+ * Enqueues one of `sets` (prepared before the round: writing them is the producer's work, not
+ * the service's, and stays out of the measured window) every `everyMs` until `signal` aborts,
+ * then waits for the feed to apply those it was given.
+ */
+async function changeSetsUntil(loop: ChangeLoop, sets: readonly PreparedSet[], signal: AbortSignal): Promise<Arrivals> {
   const arrivals: Arrivals = { sets: 0, late: 0, applyMs: [] };
+  const names: string[] = [];
   const started = performance.now();
-  for (let k = 0; !signal.aborted; k++) {
-    const wait = started + k * loop.everyMs - performance.now();
+  for (const set of sets) {
+    const wait = started + names.length * loop.everyMs - performance.now();
     if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => undefined);
-    else if (-wait > loop.everyMs / 10) arrivals.late++;
     if (signal.aborted) break;
-    const set = await prepareSet(loop, 'set');
-    arrivals.applyMs.push(await applySet(loop, set));
+    const previous = names.at(-1);
+    if (previous !== undefined && !loop.feed.done(previous)) arrivals.late++;
+    loop.feed.enqueue(set.dir, set.name);
+    names.push(set.name);
     arrivals.sets++;
     if (set.first) arrivals.last = set.first;
   }
+  for (const name of names) arrivals.applyMs.push((await loop.feed.applied(name, APPLIED_WITHIN_MS)).timings.totalMs);
   return arrivals;
 }
 
@@ -81,22 +89,26 @@ async function changeSetsUntil(loop: ChangeLoop, signal: AbortSignal): Promise<A
 const IDLE_SETS = 5;
 
 /**
- * What one change set costs with no traffic: IDLE_SETS sets prepared first, then applied back
- * to back, timing each and counting the CPU of every PostgreSQL process (the exited backends'
- * through their postmaster) and of this process meanwhile; per set, in ms.
+ * What one change set costs with no traffic: IDLE_SETS sets prepared first, then enqueued
+ * together, counting the CPU of every PostgreSQL process (the exited backends' through their
+ * postmaster) and of the feed's process until the last is applied; per set, in ms.
  */
-async function idleCost(loop: ChangeLoop): Promise<{ applyMs: number; postgresMs: number; applierMs: number }> {
+async function idleCost(loop: ChangeLoop): Promise<{ applyMs: number; postgresMs: number; feedMs: number }> {
   const sets: PreparedSet[] = [];
-  for (let i = 0; i < IDLE_SETS; i++) sets.push(await prepareSet(loop, `idle-${i}`));
+  for (let i = 0; i < IDLE_SETS; i++) sets.push(await prepareSet(loop));
+  // The feed's session begins with its first set: one set first, so its start is not counted.
+  loop.feed.enqueue(sets[0]!.dir, sets[0]!.name);
+  await loop.feed.applied(sets[0]!.name, APPLIED_WITHIN_MS);
   const postgresBefore = cpuSeconds(pidsNamed('postgres'), true);
-  const own = process.cpuUsage();
+  const feedBefore = cpuSeconds([loop.feed.pid]);
+  for (const set of sets.slice(1)) loop.feed.enqueue(set.dir, set.name);
   const applyMs: number[] = [];
-  for (const set of sets) applyMs.push(await applySet(loop, set));
-  const ownUsed = process.cpuUsage(own);
+  for (const set of sets.slice(1)) applyMs.push((await loop.feed.applied(set.name, APPLIED_WITHIN_MS)).timings.totalMs);
+  const n = IDLE_SETS - 1;
   return {
     applyMs: median(applyMs),
-    postgresMs: ((cpuSeconds(pidsNamed('postgres'), true) - postgresBefore) * 1000) / IDLE_SETS,
-    applierMs: (ownUsed.user + ownUsed.system) / 1000 / IDLE_SETS,
+    postgresMs: ((cpuSeconds(pidsNamed('postgres'), true) - postgresBefore) * 1000) / n,
+    feedMs: ((cpuSeconds([loop.feed.pid]) - feedBefore) * 1000) / n,
   };
 }
 
@@ -127,22 +139,26 @@ export async function changesScenario(ctx: BenchContext): Promise<void> {
   const client = new pg.Client({ connectionString: url, application_name: 'atelier-products bench changes' });
   await client.connect();
   const work = fs.mkdtempSync(path.join(dir, 'changes-'));
+  // As a deployment runs it: `npm run etl -- --changes-feed`, its own process and session.
+  const feed = startFeed(url, work, path.join(dir, 'changes-feed.log'));
+  let sequence = 0;
   try {
     // Products drawn by the traffic's own Zipf law over its ranks (popular products are the ones repriced).
     const rank = zipfSampler(ctx.shape.size, file.traffic.zipfExponent, createRandom(3).next);
     const position = rankToPosition(ctx.shape.size);
     let cents = 10_00;
     const loop: ChangeLoop = {
-      url,
       client,
+      feed,
       work,
       products,
       everyMs,
       nextId: () => ctx.shape.idAt(position(rank())),
       nextCents: () => (cents = cents >= 999_99 ? 10_00 : cents + 1),
+      nextName: () => String(++sequence).padStart(6, '0'),
     };
     const idle = await idleCost(loop);
-    const cost = `idle: apply ${idle.applyMs.toFixed(0)} ms, CPU PostgreSQL ${idle.postgresMs.toFixed(0)} ms + applier ${idle.applierMs.toFixed(0)} ms a set`;
+    const cost = `idle: apply ${idle.applyMs.toFixed(0)} ms, CPU PostgreSQL ${idle.postgresMs.toFixed(0)} ms + feed ${idle.feedMs.toFixed(0)} ms a set`;
     ctx.say(`${name}: ${IDLE_SETS} change sets without traffic: ${cost}`);
     // Warm after the idle sets, which dropped what they changed.
     await warmUp(ctx, service, pathsFile, name, (_, round) => cachedEnough(round));
@@ -152,10 +168,13 @@ export async function changesScenario(ctx: BenchContext): Promise<void> {
     const hits: number[] = [];
     const rounds: Arrivals[] = [];
     for (let r = 0; r < opt.rounds; r++) {
+      // One more than the round can take, so arrivals never run out before it ends.
+      const sets: PreparedSet[] = [];
+      for (let i = 0; i <= Math.ceil((1000 * opt.duration) / everyMs); i++) sets.push(await prepareSet(loop));
       const q = await ctx.measure(service.url, pathsFile, service.pids);
       const before = await cacheCounts(service);
       const stop = new AbortController();
-      const arrivals = changeSetsUntil(loop, stop.signal);
+      const arrivals = changeSetsUntil(loop, sets, stop.signal);
       const c = await ctx.measure(service.url, pathsFile, service.pids);
       stop.abort();
       rounds.push(await arrivals);
@@ -195,6 +214,7 @@ export async function changesScenario(ctx: BenchContext): Promise<void> {
       ),
     );
   } finally {
+    await feed.stop();
     await client.end().catch(() => undefined);
     await service.stop();
   }

@@ -10,31 +10,10 @@ import { reloadCatalog } from '../../../../db/etl/reload-catalog';
 import { DOCUMENTS_STATEMENT } from '../../../../src/catalog/documents';
 import { createTestDatabase, queryRows, type TestDatabase } from '../../../support/postgres';
 import { eventually, sleep } from '../../../support/wait';
-import { catalogTables, emptyCatalog, writeExport, type Catalog } from './model';
+import { catalogTables, generation, smallCatalog, writeExport } from './model';
 
 const ROOT = path.join(__dirname, '..', '..', '..', '..');
 const ETL = path.join(ROOT, 'dist', 'db', 'etl.js');
-
-/** 60 products, each with one style (id = product id) and two skus. */
-function smallCatalog(): Catalog {
-  const c = emptyCatalog();
-  for (let id = 1; id <= 60; id++) {
-    c.product.set(id, { id, name: `P${id}`, slogan: 's', description: 'd', category: 'c', default_price: '10.00' });
-    c.styles.set(id, { id, productId: id, name: `S${id}`, sale_price: null, original_price: '10', default_style: 1 });
-    for (const k of [2 * id, 2 * id + 1]) c.skus.set(k, { id: k, styleId: id, size: 'M', quantity: 1 });
-  }
-  return c;
-}
-
-/** A change set putting generation `g` into product `id`'s price, its style's price and its skus' quantities. */
-function generation(dir: string, id: number, g: number): string {
-  writeExport(dir, {
-    product: [{ id, name: `P${id}`, slogan: 's', description: 'd', category: 'c', default_price: `${g}.00` }],
-    styles: [{ id, productId: id, name: `S${id}`, sale_price: null, original_price: `${g}`, default_style: 1 }],
-    skus: [2 * id, 2 * id + 1].map((k) => ({ id: k, styleId: id, size: 'M', quantity: g })),
-  });
-  return dir;
-}
 
 describe('Change sets: atomic, serialised, refused when stale', function () {
   this.timeout(120_000);
