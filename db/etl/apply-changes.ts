@@ -3,7 +3,7 @@ import pg from 'pg';
 import { migrate } from '../../src/postgres/migrate';
 import { catalogVersion } from '../../src/postgres/live-catalog';
 import { ADVISORY_LOCKS } from '../../src/postgres/locks';
-import { applyChangeSet, type AppliedChanges } from './change-set';
+import { applyChangeSet, WORKING_TABLES_SQL, type AppliedChanges } from './change-set';
 import { readDeletions } from './deletions';
 import { EtlError } from './errors';
 import { FILES, type ParentName } from './files';
@@ -14,9 +14,6 @@ import { preflightChanges } from './preflight';
 import { referencedParents } from './referenced-ids';
 import type { FileCounts } from './reconcile';
 import { openRejectsWriter } from './rejects';
-
-// The session's staging tables, one per file (their shape is the catalog's when the session made them).
-const STAGED = FILES.map((f) => `pg_temp.${f.table}`).join(', ');
 
 export interface ChangeOptions {
   url: string;
@@ -30,9 +27,20 @@ export interface ChangeOptions {
   signal?: AbortSignal;
   /** Runs inside the transaction just before COMMIT (tests). */
   beforeCommit?: () => Promise<void>;
-  /** An open connection to apply on, left open (a long-lived applier); by default one of its own for this set. */
-  session?: pg.Client;
+  /** An open connection to apply on, left open (the feed's); by default one of its own for this set. */
+  session?: ChangeSession;
 }
+
+/** A connection kept across change sets (the feed's), and what its temporary tables hold. */
+export interface ChangeSession {
+  client: pg.Client;
+  /** Whether the staging and working tables exist in this session. */
+  tablesMade: boolean;
+  /** Staging tables that may still hold an earlier set's rows. */
+  holding: Set<string>;
+}
+
+export const changeSession = (client: pg.Client): ChangeSession => ({ client, tablesMade: false, holding: new Set() });
 
 export interface ChangeResult extends AppliedChanges {
   /** Per file present, as a full load reports them (deletions.csv last). */
@@ -54,7 +62,8 @@ export async function applyChanges(opts: ChangeOptions): Promise<ChangeResult> {
   const log = opts.log ?? (() => undefined);
   const sizes = preflightChanges(opts.dir);
   const own = opts.session === undefined;
-  const client = opts.session ?? new pg.Client({ connectionString: opts.url, application_name: 'atelier-products etl changes' });
+  const session = opts.session ?? changeSession(new pg.Client({ connectionString: opts.url, application_name: 'atelier-products etl changes' }));
+  const { client } = session;
   if (own) client.on('error', () => undefined);
   const onAbort = (): void => void client.end().catch(() => undefined);
   opts.signal?.addEventListener('abort', onAbort);
@@ -77,12 +86,17 @@ export async function applyChanges(opts: ChangeOptions): Promise<ChangeResult> {
     }
 
     const t0 = Date.now();
-    // Staged rows: a session's tables, made once and emptied per set (a long-lived feed would
-    // otherwise create and drop six tables a set, churning the system catalogs).
-    for (const spec of FILES) {
-      await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${spec.table} (LIKE catalog.${spec.table} INCLUDING DEFAULTS)`);
+    // The session's tables, made with its first set (one round trip): a feed reuses them
+    // rather than creating and dropping eleven tables a set, churning the system catalogs.
+    if (!session.tablesMade) {
+      const staging = FILES.map((spec) => `CREATE TEMP TABLE ${spec.table} (LIKE catalog.${spec.table} INCLUDING DEFAULTS)`);
+      await client.query([...staging, ...WORKING_TABLES_SQL].join('; '));
+      session.tablesMade = true;
     }
-    await client.query(`TRUNCATE ${STAGED}`);
+    // A file loaded empties its table itself (load-file.ts); one absent from this set must not keep an earlier set's rows.
+    const stale = FILES.filter((f) => session.holding.has(f.table) && !sizes.has(f.file)).map((f) => f.table);
+    if (stale.length > 0) await client.query(`TRUNCATE ${stale.map((t) => `pg_temp.${t}`).join(', ')}`);
+    for (const t of stale) session.holding.delete(t);
     const rejects = await openRejectsWriter(opts.rejectsPath);
     const files: FileCounts[] = [];
     let deletions;
@@ -106,6 +120,7 @@ export async function applyChanges(opts: ChangeOptions): Promise<ChangeResult> {
         // A related row naming product 0 means "none": the row of that id, if live, goes.
         const onDropped = (id: number): void => void deletions!.get(spec.table)!.set(id, 0);
         const ids = { seen: new IdSet(), ...(parentKey ? { loaded: parents[parentKey] } : {}), onDropped };
+        session.holding.add(spec.table);
         files.push(await loadFile({ client, schema: 'pg_temp', dir: opts.dir, spec, ids, parents, rejects }));
       }
       if (sizes.has('deletions.csv')) files.push(read.counts);
@@ -139,10 +154,9 @@ export async function applyChanges(opts: ChangeOptions): Promise<ChangeResult> {
     opts.signal?.removeEventListener('abort', onAbort);
     if (own) await client.end().catch(() => undefined);
     else {
-      // A session that goes on: a transaction a failure left open, the staged rows and the
-      // lock go now, as they would with the connection.
+      // A session that goes on: a transaction a failure left open and the lock go now, as they
+      // would with the connection (the staged rows stay until the next set replaces them).
       await client.query('ROLLBACK').catch(() => undefined);
-      await client.query(`TRUNCATE ${STAGED}`).catch(() => undefined);
       if (locked) await client.query('SELECT pg_advisory_unlock($1)', [ADVISORY_LOCKS.reload]).catch(() => undefined);
     }
   }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { isDatabaseUnavailable } from '../../src/postgres/errors';
-import { applyChanges, type ChangeResult } from './apply-changes';
+import { applyChanges, changeSession, type ChangeResult, type ChangeSession } from './apply-changes';
 import { EtlError } from './errors';
 
 /**
@@ -77,7 +77,7 @@ async function nextEvent(watcher: fs.FSWatcher, ms: number, signal: AbortSignal)
  * The feed's session. A database that is away is retried (isDatabaseUnavailable); any other
  * refusal (a wrong password, no such database) ends the feed with that error.
  */
-async function connect(url: string, onLost: () => void): Promise<pg.Client> {
+async function connect(url: string, onLost: () => void): Promise<ChangeSession> {
   const s = new pg.Client({ connectionString: url, application_name: 'atelier-products etl change feed' });
   // A session lost between sets: replaced at the next set.
   s.on('error', onLost);
@@ -88,7 +88,7 @@ async function connect(url: string, onLost: () => void): Promise<pg.Client> {
     if (isDatabaseUnavailable(err)) throw err;
     throw new EtlError(`the change feed cannot connect: ${err instanceof Error ? err.message : String(err)}`);
   }
-  return s;
+  return changeSession(s);
 }
 
 /** Runs the feed until `signal` aborts; resolves with the number of sets it applied. */
@@ -98,13 +98,13 @@ export async function runChangeFeed(opts: FeedOptions): Promise<number> {
   for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true });
   const watcher = fs.watch(dirs.incoming);
   watcher.on('error', () => undefined);
-  let session: pg.Client | undefined;
+  let session: ChangeSession | undefined;
   let applied = 0;
   let retryMs = RETRY_FIRST_MS;
   const closeSession = async (): Promise<void> => {
     const s = session;
     session = undefined;
-    await s?.end().catch(() => undefined);
+    await s?.client.end().catch(() => undefined);
   };
   const waitToRetry = async (name: string, err: unknown): Promise<void> => {
     log(`${name}: the database is not reachable (${err instanceof Error ? err.message : String(err)}); retrying in ${retryMs / 1000} s`);

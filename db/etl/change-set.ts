@@ -6,7 +6,8 @@ import type { Deletions } from './deletions';
 
 /**
  * The SQL of one change set, run in one transaction on the connection holding the staged
- * rows (temporary tables `pg_temp.<table>`, loaded by load-file.ts) and `pg_temp.deleted`.
+ * rows (temporary tables `pg_temp.<table>`, loaded by load-file.ts) and the working tables
+ * (WORKING_TABLES_SQL, made by the caller once per session).
  * Order: remove (a product with its features, styles, their photos and skus, and its related
  * rows; a style with its photos and skus), then insert or update parents before children,
  * then rebuild the documents of every product touched, before or after, into the overlays.
@@ -122,6 +123,13 @@ const WORKING_TABLES = [
 ] as const;
 
 /**
+ * The statements making a session's working tables (once per session, before its first
+ * change set): emptied at every commit, so a long-lived session reuses them rather than
+ * creating and dropping five tables a set.
+ */
+export const WORKING_TABLES_SQL = WORKING_TABLES.map(([table, columns]) => `CREATE TEMP TABLE ${table} (${columns}) ON COMMIT DELETE ROWS`);
+
+/**
  * Applies the staged change set to the live catalog in one transaction, with its new
  * version recorded and the workers notified at commit. Refused (nothing changed) when the
  * live catalog is no longer at `baseVersion`.
@@ -148,10 +156,6 @@ export async function applyChangeSet(
     const live = await catalogVersion(client);
     if (live !== opts.baseVersion) {
       throw new EtlError(`the change set was prepared against catalog version ${opts.baseVersion}, but version ${live} is live`);
-    }
-    // The transaction's working tables: a session's, made once, emptied at every commit.
-    for (const [table, columns] of WORKING_TABLES) {
-      await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${table} (${columns}) ON COMMIT DELETE ROWS`);
     }
     for (const [table, rows] of opts.deletions) {
       if (rows.size > 0) await client.query('INSERT INTO pg_temp.deleted SELECT $1, unnest($2::int[])', [table, [...rows.keys()]]);

@@ -5,7 +5,7 @@ import { QUOTED_ESCAPED } from './csv-record';
  * 1 MiB output chunks handed to `sink` (the COPY stream). No per-field strings.
  */
 
-const CHUNK_BYTES = 1 << 20;
+export const CHUNK_BYTES = 1 << 20;
 const BACKSLASH = 0x5c;
 const QUOTE = 0x22;
 const TAB = 0x09;
@@ -13,10 +13,16 @@ const LF = 0x0a;
 const CR = 0x0d;
 
 export class CopyTextEncoder {
-  private buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  private buf: Buffer;
   private pos = 0;
 
-  constructor(private readonly sink: (chunk: Buffer) => void) {}
+  /** `chunkBytes`: the output chunk's size (smaller for a small input: a change set's file is kilobytes). */
+  constructor(
+    private readonly sink: (chunk: Buffer) => void,
+    private readonly chunkBytes = CHUNK_BYTES,
+  ) {
+    this.buf = Buffer.allocUnsafe(chunkBytes);
+  }
 
   /** Makes room for `n` more bytes, handing the current chunk over when full. */
   private ensure(n: number): void {
@@ -92,7 +98,7 @@ export class CopyTextEncoder {
     if (this.pos === 0) return;
     this.sink(this.buf.subarray(0, this.pos));
     // The sink may hold on to the chunk: start a new one rather than overwrite it.
-    this.buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.buf = Buffer.allocUnsafe(this.chunkBytes);
     this.pos = 0;
   }
 }

@@ -30,6 +30,15 @@ export interface LoadFileOptions {
 
 // 1 MiB reads: few enough syscalls and stream callbacks, small enough to keep memory flat.
 export const READ_CHUNK_BYTES = 1 << 20;
+// The smallest read and output chunk, in bytes.
+const MIN_CHUNK_BYTES = 64 << 10;
+
+/**
+ * The read (and COPY output) chunk for a file of `size` bytes: 1 MiB, or the file's size when
+ * smaller. A change set's files are kilobytes, and a feed reads several a second: 1 MiB
+ * buffers for them would be mostly garbage for the collector.
+ */
+export const chunkBytesFor = (size: number): number => Math.min(READ_CHUNK_BYTES, Math.max(MIN_CHUNK_BYTES, size + 1));
 // Far above any real record (descriptions are a few hundred bytes); bounds the parser's buffer.
 export const MAX_RECORD_BYTES = 1 << 20;
 const MAX_FIELDS = 64;
@@ -74,7 +83,8 @@ export async function loadFile(opts: LoadFileOptions): Promise<FileCounts> {
   const copy = client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN WITH (FREEZE)`));
   let copyError: Error | undefined;
   copy.on('error', (err: Error) => (copyError ??= err));
-  const encoder = new CopyTextEncoder((chunk) => copy.write(chunk));
+  const chunkBytes = chunkBytesFor(fs.statSync(file).size);
+  const encoder = new CopyTextEncoder((chunk) => copy.write(chunk), chunkBytes);
   const validator = createValidator(spec, opts.ids, opts.parents, encoder);
 
   let sawHeader = false;
@@ -99,7 +109,7 @@ export async function loadFile(opts: LoadFileOptions): Promise<FileCounts> {
     },
   );
 
-  const input = fs.createReadStream(file, { highWaterMark: READ_CHUNK_BYTES });
+  const input = fs.createReadStream(file, { highWaterMark: chunkBytes });
   try {
     let first = true;
     for await (const data of input) {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { QUOTED_ESCAPED } from './csv-record';
 import { FILES, type ParentName } from './files';
-import { fileParser, READ_CHUNK_BYTES, withoutBom } from './load-file';
+import { chunkBytesFor, fileParser, withoutBom } from './load-file';
 import { parseUint } from './validate';
 
 /**
@@ -27,7 +27,8 @@ export async function referencedParents(dir: string, present: ReadonlySet<string
       }
     });
     let first = true;
-    for await (const data of fs.createReadStream(path.join(dir, spec.file), { highWaterMark: READ_CHUNK_BYTES })) {
+    const file = path.join(dir, spec.file);
+    for await (const data of fs.createReadStream(file, { highWaterMark: chunkBytesFor(fs.statSync(file).size) })) {
       parser.push(withoutBom(data as Buffer, first));
       first = false;
     }

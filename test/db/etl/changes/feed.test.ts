@@ -70,7 +70,7 @@ describe('Change feed (npm run etl -- --changes-feed DIR)', function () {
     expect(summaries.every((s) => s.products === 1)).to.equal(true);
     expect(fs.readdirSync(path.join(spool, 'incoming'))).to.deep.equal([]);
     expect(fs.existsSync(path.join(spool, 'applied', '003', 'rejects.csv'))).to.equal(true);
-    // Nothing of a set stays in the session: no staged table, no lock.
+    // No lock stays with the session between sets: full loads and other appliers may go on.
     expect(await queryRows(db.url, "SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory'")).to.deep.equal([[0]]);
   });
 
