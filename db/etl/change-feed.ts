@@ -39,6 +39,9 @@ export const feedPaths = (dir: string): FeedPaths => ({
   failed: path.join(dir, 'failed'),
 });
 
+/** The feed session's application_name (pg_stat_activity). */
+export const FEED_APPLICATION = 'atelier-products etl change feed';
+
 // Waits between attempts while the database is away: from 0.5 s, doubling to 30 s.
 const RETRY_FIRST_MS = 500;
 const RETRY_MAX_MS = 30_000;
@@ -78,7 +81,7 @@ async function nextEvent(watcher: fs.FSWatcher, ms: number, signal: AbortSignal)
  * refusal (a wrong password, no such database) ends the feed with that error.
  */
 async function connect(url: string, onLost: () => void): Promise<ChangeSession> {
-  const s = new pg.Client({ connectionString: url, application_name: 'atelier-products etl change feed' });
+  const s = new pg.Client({ connectionString: url, application_name: FEED_APPLICATION });
   // A session lost between sets: replaced at the next set.
   s.on('error', onLost);
   try {

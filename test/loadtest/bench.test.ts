@@ -54,7 +54,7 @@ describe('bench runner smoke (wrk, nginx, the built service; a few seconds)', fu
     }
     // The changes scenario: a copy of the catalog changed while served; its last change set served by every worker.
     const changing = rows.filter((r) => r.startsWith('| changes:')).map((r) => r.split('|').map((c) => c.trim()));
-    expect(changing[1]![1]).to.match(/, a change set of 6 products every 1 s \(\d+ sets, apply median \d+ ms, .*; idle: apply \d+ ms, CPU PostgreSQL \d+ ms \+ feed \d+ ms a set\)$/);
+    expect(changing[1]![1]).to.match(/, a change set of 6 products every 1 s \(\d+ sets, apply median \d+ ms, .*; idle: apply \d+ ms, CPU PostgreSQL \d+ ms \(the feed's session \d+ ms\) \+ feed \d+ ms a set\)$/);
     expect(changing[1]![15]).to.equal('≥ 0.9× without, hit ratio > 95 %, a set every 1 s, changes served by every worker');
     expect(changing[1]![16], 'the last change set reached every worker').not.to.include('changes served');
     const cell = (name: string, i: number): string => rows.find((r) => r.startsWith(`| ${name}`))!.split('|').map((c) => c.trim())[i]!;

@@ -12,6 +12,7 @@ import { judge } from '../report';
 import { cachedEnough, warmUp } from './warm-up';
 import { hotPageViewDraws } from './hot';
 import { startFeed, type FeedProcess } from './feed-process';
+import { FEED_APPLICATION } from '../../../db/etl/change-feed';
 
 /** What the change sets of one round did. */
 interface Arrivals {
@@ -85,6 +86,22 @@ async function changeSetsUntil(loop: ChangeLoop, sets: readonly PreparedSet[], s
   return arrivals;
 }
 
+/**
+ * CPU seconds so far of the feed's PostgreSQL session (apart from the rest of PostgreSQL: the
+ * service's connections, WAL writer, checkpointer, autovacuum) and of the feed's process. A
+ * session replaced meanwhile (the database restarted) is not counted.
+ */
+async function feedCpu(loop: ChangeLoop): Promise<{ session: number; feed: number }> {
+  const { rows } = await loop.client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [FEED_APPLICATION]);
+  return { session: cpuSeconds(rows.map((r) => r.pid)), feed: cpuSeconds([loop.feed.pid]) };
+}
+
+/** The CPU between two feedCpu readings per set, in ms. */
+const perSet = (a: { session: number; feed: number }, b: { session: number; feed: number }, sets: number): { sessionMs: number; feedMs: number } => ({
+  sessionMs: (1000 * (b.session - a.session)) / Math.max(1, sets),
+  feedMs: (1000 * (b.feed - a.feed)) / Math.max(1, sets),
+});
+
 // Change sets applied back to back without traffic, for their cost alone.
 const IDLE_SETS = 5;
 
@@ -93,14 +110,14 @@ const IDLE_SETS = 5;
  * together, counting the CPU of every PostgreSQL process (the exited backends' through their
  * postmaster) and of the feed's process until the last is applied; per set, in ms.
  */
-async function idleCost(loop: ChangeLoop): Promise<{ applyMs: number; postgresMs: number; feedMs: number }> {
+async function idleCost(loop: ChangeLoop): Promise<{ applyMs: number; postgresMs: number; sessionMs: number; feedMs: number }> {
   const sets: PreparedSet[] = [];
   for (let i = 0; i < IDLE_SETS; i++) sets.push(await prepareSet(loop));
   // The feed's session begins with its first set: one set first, so its start is not counted.
   loop.feed.enqueue(sets[0]!.dir, sets[0]!.name);
   await loop.feed.applied(sets[0]!.name, APPLIED_WITHIN_MS);
   const postgresBefore = cpuSeconds(pidsNamed('postgres'), true);
-  const feedBefore = cpuSeconds([loop.feed.pid]);
+  const feedBefore = await feedCpu(loop);
   for (const set of sets.slice(1)) loop.feed.enqueue(set.dir, set.name);
   const applyMs: number[] = [];
   for (const set of sets.slice(1)) applyMs.push((await loop.feed.applied(set.name, APPLIED_WITHIN_MS)).timings.totalMs);
@@ -108,7 +125,7 @@ async function idleCost(loop: ChangeLoop): Promise<{ applyMs: number; postgresMs
   return {
     applyMs: median(applyMs),
     postgresMs: ((cpuSeconds(pidsNamed('postgres'), true) - postgresBefore) * 1000) / n,
-    feedMs: ((cpuSeconds([loop.feed.pid]) - feedBefore) * 1000) / n,
+    ...perSet(feedBefore, await feedCpu(loop), n),
   };
 }
 
@@ -158,7 +175,7 @@ export async function changesScenario(ctx: BenchContext): Promise<void> {
       nextName: () => String(++sequence).padStart(6, '0'),
     };
     const idle = await idleCost(loop);
-    const cost = `idle: apply ${idle.applyMs.toFixed(0)} ms, CPU PostgreSQL ${idle.postgresMs.toFixed(0)} ms + feed ${idle.feedMs.toFixed(0)} ms a set`;
+    const cost = `idle: apply ${idle.applyMs.toFixed(0)} ms, CPU PostgreSQL ${idle.postgresMs.toFixed(0)} ms (the feed's session ${idle.sessionMs.toFixed(0)} ms) + feed ${idle.feedMs.toFixed(0)} ms a set`;
     ctx.say(`${name}: ${IDLE_SETS} change sets without traffic: ${cost}`);
     // Warm after the idle sets, which dropped what they changed.
     await warmUp(ctx, service, pathsFile, name, (_, round) => cachedEnough(round));
@@ -173,18 +190,20 @@ export async function changesScenario(ctx: BenchContext): Promise<void> {
       for (let i = 0; i <= Math.ceil((1000 * opt.duration) / everyMs); i++) sets.push(await prepareSet(loop));
       const q = await ctx.measure(service.url, pathsFile, service.pids);
       const before = await cacheCounts(service);
+      const cpuBefore = await feedCpu(loop);
       const stop = new AbortController();
       const arrivals = changeSetsUntil(loop, sets, stop.signal);
       const c = await ctx.measure(service.url, pathsFile, service.pids);
       stop.abort();
       rounds.push(await arrivals);
+      const cpu = perSet(cpuBefore, await feedCpu(loop), rounds.at(-1)!.sets);
       const after = await cacheCounts(service);
       hits.push((after.hits - before.hits) / (after.hits - before.hits + after.misses - before.misses));
       quiet.push(q);
       changing.push(c);
       ratios.push(c.rps / q.rps);
       const round = rounds.at(-1)!;
-      ctx.say(`${name}: round ${r + 1}: ${q.rps.toFixed(0)} req/s without, ${c.rps.toFixed(0)} with ${round.sets} change sets (apply median ${median(round.applyMs).toFixed(0)} ms, max ${Math.max(...round.applyMs).toFixed(0)} ms, ${round.late} late), hit ratio ${(100 * hits.at(-1)!).toFixed(2)} %`);
+      ctx.say(`${name}: round ${r + 1}: ${q.rps.toFixed(0)} req/s without, ${c.rps.toFixed(0)} with ${round.sets} change sets (apply median ${median(round.applyMs).toFixed(0)} ms, max ${Math.max(...round.applyMs).toFixed(0)} ms, ${round.late} late; CPU a set: the feed's session ${cpu.sessionMs.toFixed(0)} ms + feed ${cpu.feedMs.toFixed(0)} ms), hit ratio ${(100 * hits.at(-1)!).toFixed(2)} %`);
     }
     // The change sets reached the service: the last one's price, from every worker, 1 s after it committed (the fleet-wide target).
     await sleep(1000);

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import pg from 'pg';
-import { feedPaths, runChangeFeed } from '../../../../db/etl/change-feed';
+import { FEED_APPLICATION, feedPaths, runChangeFeed } from '../../../../db/etl/change-feed';
 import { reloadCatalog } from '../../../../db/etl/reload-catalog';
 import { createTestDatabase, queryRows, type TestDatabase } from '../../../support/postgres';
 import { eventually } from '../../../support/wait';
@@ -12,7 +12,6 @@ import { catalogTables, generation, smallCatalog, writeExport } from './model';
 
 const ROOT = path.join(__dirname, '..', '..', '..', '..');
 const ETL = path.join(ROOT, 'dist', 'db', 'etl.js');
-const FEED_APP = 'atelier-products etl change feed';
 
 describe('Change feed (npm run etl -- --changes-feed DIR)', function () {
   this.timeout(120_000);
@@ -23,7 +22,7 @@ describe('Change feed (npm run etl -- --changes-feed DIR)', function () {
   let running: Promise<number> | undefined;
   const logs: string[] = [];
   const price = async (id: number): Promise<string> => String((await queryRows(db.url, 'SELECT default_price::text FROM catalog.product WHERE id = $1', [id]))[0]![0]);
-  const feedPids = async (): Promise<number[]> => (await queryRows(db.url, 'SELECT pid FROM pg_stat_activity WHERE application_name = $1', [FEED_APP])).map((r) => Number(r[0]));
+  const feedPids = async (): Promise<number[]> => (await queryRows(db.url, 'SELECT pid FROM pg_stat_activity WHERE application_name = $1', [FEED_APPLICATION])).map((r) => Number(r[0]));
 
   /** Writes a change set beside the queue and moves it in whole, as producers do. */
   function enqueue(name: string, write: (dir: string) => void): void {
@@ -111,7 +110,7 @@ describe('Change feed (npm run etl -- --changes-feed DIR)', function () {
     try {
       enqueue('002', (d) => generation(d, 10, 13));
       await eventually(
-        async () => (await queryRows(db.url, "SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'", [FEED_APP])).length === 1,
+        async () => (await queryRows(db.url, "SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'", [FEED_APPLICATION])).length === 1,
         20_000,
         'the set waiting inside its transaction',
       );
