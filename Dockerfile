@@ -38,8 +38,9 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY db/migrations ./db/migrations
 COPY db/sample.sql ./db/sample.sql
-# The loader's CSV volume is mounted at /data: a new named volume takes this owner.
-RUN mkdir -p /data && chown node:node /data
+# The loader's CSV volume is mounted at /data, the change feed's spool at /changes: a new
+# named volume takes the owner of the folder it is mounted on.
+RUN mkdir -p /data /changes && chown node:node /data /changes
 # The node image's unprivileged user (uid 1000); nothing in /app is writable by it.
 USER node
 # PORT (HTTP) and METRICS_PORT (Prometheus) defaults of src/config.ts.

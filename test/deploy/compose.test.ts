@@ -64,7 +64,7 @@ describe('deploy: docker-compose.yml and Dockerfile (parsed: no Docker engine he
 
   it('when parsed, then it has the whole stack', () => {
     expect(Object.keys(services)).to.include.members(['postgres', 'generate', 'etl', 'app', 'nginx', 'nginx-exporter', 'prometheus', 'grafana']);
-    expect(ownImage.map(([name]) => name).sort()).to.deep.equal(['app', 'etl', 'generate']);
+    expect(ownImage.map(([name]) => name).sort()).to.deep.equal(['app', 'change-feed', 'etl', 'generate']);
     expect(Number(interpolate(String(services.app!.deploy?.replicas)))).to.be.greaterThan(1);
     expect(services.postgres!.volumes?.some((v) => v.startsWith('pg-data:'))).to.equal(true);
   });
@@ -85,6 +85,10 @@ describe('deploy: docker-compose.yml and Dockerfile (parsed: no Docker engine he
     expect(services.generate!.command).to.include.members(['--out', '/data', '--products']);
     expect(services.etl!.command).to.include.members(['--dir', '/data']);
     expect(services.etl!.depends_on).to.deep.include({ generate: { condition: 'service_completed_successfully' } });
+    expect(services['change-feed']!.command).to.deep.equal(['node', 'dist/db/etl.js', '--changes-feed', '/changes']);
+    expect(services['change-feed']!.volumes).to.deep.equal(['catalog-changes:/changes']);
+    expect(compose.volumes).to.have.property('catalog-changes');
+    expect(services['change-feed']!.depends_on).to.deep.include({ etl: { condition: 'service_completed_successfully' } });
   });
 
   it('when a service mounts a project path, then the path exists', () => {
@@ -172,6 +176,18 @@ describe('deploy: docker-compose.yml and Dockerfile (parsed: no Docker engine he
     expect(runtime.runs.some((r) => /\bnpm\b/.test(r)), 'no npm in the final stage').to.equal(false);
     const config = loadConfig({});
     expect(runtime.expose.map(Number)).to.have.members([config.port, config.metricsPort]);
+  });
+
+  it('when a service of the project image writes to a named volume, then the image makes its folder for its unprivileged user', () => {
+    const runtime = stages.at(-1)!;
+    const user = runtime.user!.split(':')[0]!;
+    // The paths after each `chown USER[:GROUP]`, up to the command's end.
+    const chown = new RegExp(`\\bchown ${user}(?::\\S+)? ([^&;|]+)`, 'g');
+    const chowned = runtime.runs.flatMap((r) => [...r.matchAll(chown)].flatMap((m) => m[1]!.trim().split(/\s+/)));
+    const targets = ownImage.flatMap(([, service]) => (service.volumes ?? []).filter((v) => !v.startsWith('./')).map((v) => v.split(':')[1]!));
+    expect(targets).to.include.members(['/data', '/changes']);
+    // A named volume takes the owner of the folder it is mounted on: one the image lacks would be root's.
+    for (const target of targets) expect(chowned, target).to.include(target);
   });
 
   it('when the Dockerfile copies from the build context, then each source exists and .dockerignore does not hide it', () => {

@@ -38,7 +38,7 @@ describe('npm run package: the release tarball', function () {
     expect(entries.every((e) => e === `${release.version}/` || e.startsWith(`${release.version}/`))).to.equal(true);
     const has = (p: string): boolean => entries.includes(`${release.version}/${p}`);
     for (const p of ['VERSION', 'package.json', 'package-lock.json', 'dist/src/server.js', 'dist/db/etl.js', 'dist/src/fleet/cli.js',
-      'db/migrations/', 'db/sample.sql', 'nginx/fleet/nginx.conf.template', 'monitoring/', 'deploy/systemd/atelier-products.service',
+      'db/migrations/', 'db/sample.sql', 'nginx/fleet/nginx.conf.template', 'monitoring/', 'deploy/systemd/atelier-products.service', 'deploy/systemd/atelier-change-feed.service',
       'deploy/install-release.sh', 'deploy/activate.sh', 'deploy/rollout.sh', 'node_modules/koa/', 'node_modules/pg/']) {
       expect(has(p), p).to.equal(true);
     }

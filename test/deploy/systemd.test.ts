@@ -8,7 +8,7 @@ import { openTempDir } from '../support/release';
 import { readUnitFile, unitValue, type UnitFile } from '../support/unit-file';
 
 const SYSTEMD = path.join(__dirname, '..', '..', 'deploy', 'systemd');
-const UNITS = ['atelier-products.service', 'atelier-nginx.service'];
+const UNITS = ['atelier-products.service', 'atelier-nginx.service', 'atelier-change-feed.service'];
 const DROP_IN = 'prometheus-nginx-exporter.service.d';
 
 /**
@@ -96,7 +96,7 @@ describe('deploy/systemd: the units an EC2 host runs', function () {
     }
   });
 
-  it("when systemd rates the units' exposure, then the service scores 2.0 or better and nginx 3.0 or better", () => {
+  it("when systemd rates the units' exposure, then the service and the change feed score 2.0 or better and nginx 3.0 or better", () => {
     const r = root();
     const exposure = (unit: string): number => {
       const res = spawnSync('systemd-analyze', ['security', '--offline=true', `--root=${r}`, unit], { encoding: 'utf8' });
@@ -106,8 +106,24 @@ describe('deploy/systemd: the units an EC2 host runs', function () {
     };
     // 0 is fully sandboxed, 10 none. Node's JIT rules out MemoryDenyWriteExecute; the network is its job.
     expect(exposure('atelier-products.service')).to.be.at.most(2.0);
+    expect(exposure('atelier-change-feed.service')).to.be.at.most(2.0);
     // nginx's master needs root to bind port 80/443 and read the key.
     expect(exposure('atelier-nginx.service')).to.be.at.most(3.0);
+  });
+
+  it('when the change feed unit is read, then it runs the feed on its own state folder as atelier, below the API in CPU priority, restarting always', () => {
+    const feed = readUnitFile(path.join(SYSTEMD, 'atelier-change-feed.service'));
+    expect(unitValue(feed, 'Service', 'ExecStart')).to.equal('/usr/local/bin/node /opt/atelier/current/dist/db/etl.js --changes-feed /var/lib/atelier/changes');
+    expect(unitValue(feed, 'Service', 'StateDirectory')).to.equal('atelier/changes');
+    expect(unitValue(feed, 'Service', 'User')).to.equal(unitValue(app, 'Service', 'User'));
+    expect(unitValue(feed, 'Service', 'EnvironmentFile')).to.equal(unitValue(app, 'Service', 'EnvironmentFile'));
+    expect(unitValue(feed, 'Service', 'Restart')).to.equal('always');
+    expect(unitValue(feed, 'Service', 'KillSignal')).to.equal('SIGTERM');
+    expect(Number(unitValue(feed, 'Service', 'Nice'))).to.be.greaterThan(0);
+    // The same sandbox as the API's: what differs is a writable state folder, made by systemd.
+    for (const key of ['ProtectSystem', 'ProtectHome', 'NoNewPrivileges', 'CapabilityBoundingSet', 'PrivateTmp', 'PrivateDevices', 'RestrictAddressFamilies', 'SystemCallFilter']) {
+      expect(unitValue(feed, 'Service', key), key).to.equal(unitValue(app, 'Service', key));
+    }
   });
 
   it('when the exporter drop-in is read, then it scrapes the stub_status listener that nginx-config renders by default', () => {
