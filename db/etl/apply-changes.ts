@@ -48,7 +48,8 @@ export interface ChangeResult extends AppliedChanges {
   rejectsPath: string;
   /** Epoch ms at which the change set (and its notification) committed. */
   committedAt: number;
-  timings: { waitMs: number; stageMs: number; applyMs: number; totalMs: number };
+  /** In ms; `steps`: the apply's steps in order, as the command logs them. */
+  timings: { waitMs: number; stageMs: number; applyMs: number; totalMs: number; steps: Record<string, number> };
 }
 
 /**
@@ -131,11 +132,15 @@ export async function applyChanges(opts: ChangeOptions): Promise<ChangeResult> {
     log(`change set staged in ${stageMs} ms`);
 
     const t1 = Date.now();
+    const steps: Record<string, number> = {};
     const applied = await applyChangeSet(client, {
       deletions,
       baseVersion: version,
       source: `change set ${path.resolve(opts.dir)}`,
-      onStep: (name, ms) => log(`  ${name} in ${ms} ms`),
+      onStep: (name, ms) => {
+        steps[name] = ms;
+        log(`  ${name} in ${ms} ms`);
+      },
       ...(opts.beforeCommit ? { beforeCommit: opts.beforeCommit } : {}),
     });
     const committedAt = Date.now();
@@ -145,7 +150,7 @@ export async function applyChanges(opts: ChangeOptions): Promise<ChangeResult> {
       files,
       rejectsPath: opts.rejectsPath,
       committedAt,
-      timings: { waitMs, stageMs, applyMs: committedAt - t1, totalMs: committedAt - started },
+      timings: { waitMs, stageMs, applyMs: committedAt - t1, totalMs: committedAt - started, steps },
     };
   } catch (err) {
     if (opts.signal?.aborted && !(err instanceof EtlError)) throw new EtlError('interrupted');

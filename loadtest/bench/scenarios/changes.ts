@@ -21,6 +21,8 @@ interface Arrivals {
   late: number;
   /** Each set's time in the feed (lock, stage, apply, commit), in ms, from its summary. */
   applyMs: number[];
+  /** Each set's staging and apply steps, in ms, from its summary. */
+  steps: Array<Record<string, number>>;
   /** The last set's first product and the price it was given. */
   last?: { id: number; price: string };
 }
@@ -68,7 +70,7 @@ async function prepareSet(loop: ChangeLoop): Promise<PreparedSet> {
  * then waits for the feed to apply those it was given.
  */
 async function changeSetsUntil(loop: ChangeLoop, sets: readonly PreparedSet[], signal: AbortSignal): Promise<Arrivals> {
-  const arrivals: Arrivals = { sets: 0, late: 0, applyMs: [] };
+  const arrivals: Arrivals = { sets: 0, late: 0, applyMs: [], steps: [] };
   const names: string[] = [];
   const started = performance.now();
   for (const set of sets) {
@@ -82,7 +84,11 @@ async function changeSetsUntil(loop: ChangeLoop, sets: readonly PreparedSet[], s
     arrivals.sets++;
     if (set.first) arrivals.last = set.first;
   }
-  for (const name of names) arrivals.applyMs.push((await loop.feed.applied(name, APPLIED_WITHIN_MS)).timings.totalMs);
+  for (const name of names) {
+    const { timings } = await loop.feed.applied(name, APPLIED_WITHIN_MS);
+    arrivals.applyMs.push(timings.totalMs);
+    arrivals.steps.push({ staged: timings.stageMs, ...timings.steps });
+  }
   return arrivals;
 }
 
@@ -211,6 +217,10 @@ export async function changesScenario(ctx: BenchContext): Promise<void> {
     const served: string[] = [];
     if (last !== undefined) for (let i = 0; i < 2 * ctx.workers; i++) served.push(await priceServed(service.url, last.id));
     const applyMs = rounds.flatMap((a) => a.applyMs);
+    // Where a set's time goes under traffic: each step's median over every set of the rounds.
+    const steps = rounds.flatMap((a) => a.steps);
+    const stepNames = [...new Set(steps.flatMap((s) => Object.keys(s)))];
+    ctx.say(`${name}: a set's steps under traffic, median ms: ${stepNames.map((k) => `${k} ${median(steps.map((s) => s[k] ?? 0)).toFixed(0)}`).join(', ')}`);
     const sets = rounds.reduce((n, a) => n + a.sets, 0);
     const targets = file.bench.targets;
     const ratio = median(ratios);

@@ -64,9 +64,14 @@ describe('Change feed (npm run etl -- --changes-feed DIR)', function () {
     enqueue('003', (d) => generation(d, 6, 33));
     await applied('003');
     expect(await feedPids(), 'the same session').to.deep.equal(pids);
-    const summaries = ['001', '002', '003'].map((n) => JSON.parse(fs.readFileSync(path.join(spool, 'applied', n, 'summary.json'), 'utf8')) as { version: number; products: number });
+    type Summary = { version: number; products: number; timings: { totalMs: number; steps: Record<string, number> } };
+    const summaries = ['001', '002', '003'].map((n) => JSON.parse(fs.readFileSync(path.join(spool, 'applied', n, 'summary.json'), 'utf8')) as Summary);
     expect(summaries.map((s) => s.version)).to.deep.equal([2, 3, 4]);
     expect(summaries.every((s) => s.products === 1)).to.equal(true);
+    // Where each set's time went, step by step as the command logs them, within its total.
+    const { steps, totalMs } = summaries[2]!.timings;
+    expect(Object.keys(steps)).to.include.members(['products touched, before', 'skus rows written', 'styles_doc rebuilt', 'committed']);
+    expect(Object.values(steps).reduce((a, b) => a + b, 0)).to.be.at.most(totalMs);
     expect(fs.readdirSync(path.join(spool, 'incoming'))).to.deep.equal([]);
     expect(fs.existsSync(path.join(spool, 'applied', '003', 'rejects.csv'))).to.equal(true);
     // No lock stays with the session between sets: full loads and other appliers may go on.
