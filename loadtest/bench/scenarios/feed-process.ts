@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { childEnv } from '../../../src/config';
@@ -19,6 +20,9 @@ export interface FeedProcess {
   stop(): Promise<void>;
 }
 
+// The unit's Nice= (test/deploy/systemd.test.ts holds the two equal).
+export const FEED_NICE = 10;
+
 // How often the bench looks for a set's summary, in ms: small against a set's ~0.1 s.
 const POLL_MS = 5;
 
@@ -32,6 +36,8 @@ export function startFeed(databaseUrl: string, dir: string, logFile: string): Fe
     stdio: ['ignore', log, log],
   });
   fs.closeSync(log);
+  // As deployed: deploy/systemd/atelier-change-feed.service runs it with Nice=10 (its PostgreSQL session is not niced).
+  os.setPriority(child.pid!, FEED_NICE);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let gone = false;
   void exited.then(() => (gone = true));
