@@ -11,8 +11,8 @@ import { EtlError } from './errors';
  * `--changes`) arrive in DIR/incoming, moved there whole (write `incoming/.NAME`, then rename
  * it to `incoming/NAME`: names starting with a dot are never read). Each is applied in name
  * order, one at a time, as `--changes` applies one, on one PostgreSQL session kept for the
- * feed's life: a new session per set costs PostgreSQL about twice the CPU (its caches and
- * plans start cold; see README, Changing the catalog). Then the folder moves to DIR/applied
+ * feed's life: a new session per set costs PostgreSQL more CPU (its caches and plans start
+ * cold; figures in README, Changing the catalog). Then the folder moves to DIR/applied
  * (with summary.json and rejects.csv) or, refused or failed, to DIR/failed (with error.txt
  * and rejects.csv). A set that could not reach the database stays queued and is retried.
  */
@@ -64,34 +64,17 @@ function moveOut(from: string, toDir: string, name: string): string {
   return to;
 }
 
-/** Resolves at the next file event in `dir`, after `ms`, or when `signal` aborts. */
+/** Resolves at the next file event in the watched folder, after `ms`, or when `signal` aborts. */
 async function nextEvent(watcher: fs.FSWatcher, ms: number, signal: AbortSignal): Promise<void> {
-  let wake = (): void => undefined;
-  const woken = new Promise<void>((resolve) => (wake = resolve));
+  // Cancels the timer when a file event comes first: no timer outlives the wait.
+  const woken = new AbortController();
+  const wake = (): void => woken.abort();
   watcher.once('change', wake);
   try {
-    await Promise.race([woken, sleep(ms, undefined, { signal }).catch(() => undefined)]);
+    await sleep(ms, undefined, { signal: AbortSignal.any([signal, woken.signal]) }).catch(() => undefined);
   } finally {
     watcher.off('change', wake);
   }
-}
-
-/**
- * The feed's session. A database that is away is retried (isDatabaseUnavailable); any other
- * refusal (a wrong password, no such database) ends the feed with that error.
- */
-async function connect(url: string, onLost: () => void): Promise<ChangeSession> {
-  const s = new pg.Client({ connectionString: url, application_name: FEED_APPLICATION });
-  // A session lost between sets: replaced at the next set.
-  s.on('error', onLost);
-  try {
-    await s.connect();
-  } catch (err) {
-    await s.end().catch(() => undefined);
-    if (isDatabaseUnavailable(err)) throw err;
-    throw new EtlError(`the change feed cannot connect: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  return changeSession(s);
 }
 
 /** Runs the feed until `signal` aborts; resolves with the number of sets it applied. */
@@ -104,10 +87,11 @@ export async function runChangeFeed(opts: FeedOptions): Promise<number> {
   let session: ChangeSession | undefined;
   let applied = 0;
   let retryMs = RETRY_FIRST_MS;
-  const closeSession = async (): Promise<void> => {
-    const s = session;
-    session = undefined;
-    await s?.client.end().catch(() => undefined);
+  // Ends a session that failed (or the last one); a late error of an old session never touches its successor.
+  const dropSession = async (failed: ChangeSession | undefined): Promise<void> => {
+    if (failed === undefined) return;
+    if (session === failed) session = undefined;
+    await failed.client.end().catch(() => undefined);
   };
   const waitToRetry = async (name: string, err: unknown): Promise<void> => {
     log(`${name}: the database is not reachable (${err instanceof Error ? err.message : String(err)}); retrying in ${retryMs / 1000} s`);
@@ -124,15 +108,24 @@ export async function runChangeFeed(opts: FeedOptions): Promise<number> {
       }
       const setDir = path.join(dirs.incoming, name);
       const rejectsPath = path.join(setDir, 'rejects.csv');
-      try {
-        session ??= await connect(opts.url, () => (session = undefined));
-      } catch (err) {
-        if (!isDatabaseUnavailable(err)) throw err;
-        await waitToRetry(name, err);
-        continue;
+      if (session === undefined) {
+        const made = changeSession(new pg.Client({ connectionString: opts.url, application_name: FEED_APPLICATION }));
+        // A session lost between sets: ended, and replaced at the next set.
+        made.client.on('error', () => void dropSession(made));
+        try {
+          await made.client.connect();
+        } catch (err) {
+          await made.client.end().catch(() => undefined);
+          // Away is retried; any other refusal (a wrong password, no such database) ends the feed.
+          if (!isDatabaseUnavailable(err)) throw new EtlError(`the change feed cannot connect: ${err instanceof Error ? err.message : String(err)}`);
+          await waitToRetry(name, err);
+          continue;
+        }
+        session = made;
       }
+      const current = session;
       try {
-        const result: ChangeResult = await applyChanges({ url: opts.url, dir: setDir, rejectsPath, session, signal: opts.signal });
+        const result: ChangeResult = await applyChanges({ url: opts.url, dir: setDir, rejectsPath, session: current, signal: opts.signal });
         fs.writeFileSync(path.join(setDir, 'summary.json'), `${JSON.stringify(result, null, 2)}\n`);
         moveOut(setDir, dirs.applied, name);
         applied++;
@@ -143,7 +136,7 @@ export async function runChangeFeed(opts: FeedOptions): Promise<number> {
         const message = err instanceof Error ? err.message : String(err);
         if (isDatabaseUnavailable(err)) {
           // Nothing was applied (one transaction): the set stays first in the queue.
-          await closeSession();
+          await dropSession(current);
           await waitToRetry(name, err);
           continue;
         }
@@ -154,7 +147,7 @@ export async function runChangeFeed(opts: FeedOptions): Promise<number> {
     }
   } finally {
     watcher.close();
-    await closeSession();
+    await dropSession(session);
   }
   return applied;
 }

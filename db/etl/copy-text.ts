@@ -5,7 +5,7 @@ import { QUOTED_ESCAPED } from './csv-record';
  * 1 MiB output chunks handed to `sink` (the COPY stream). No per-field strings.
  */
 
-export const CHUNK_BYTES = 1 << 20;
+const CHUNK_BYTES = 1 << 20;
 const BACKSLASH = 0x5c;
 const QUOTE = 0x22;
 const TAB = 0x09;
