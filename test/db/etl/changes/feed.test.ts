@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,11 +6,9 @@ import pg from 'pg';
 import { FEED_APPLICATION, feedPaths, runChangeFeed } from '../../../../db/etl/change-feed';
 import { reloadCatalog } from '../../../../db/etl/reload-catalog';
 import { createTestDatabase, queryRows, type TestDatabase } from '../../../support/postgres';
+import { runTool } from '../../support/run-tool';
 import { eventually } from '../../../support/wait';
 import { catalogTables, generation, smallCatalog, writeExport } from './model';
-
-const ROOT = path.join(__dirname, '..', '..', '..', '..');
-const ETL = path.join(ROOT, 'dist', 'db', 'etl.js');
 
 describe('Change feed (npm run etl -- --changes-feed DIR)', function () {
   this.timeout(120_000);
@@ -133,25 +130,22 @@ describe('Change feed (npm run etl -- --changes-feed DIR)', function () {
     expect(fs.existsSync(path.join(spool, 'failed', '002'))).to.equal(false);
   });
 
-  it('when the command gets SIGTERM, then it stops with exit 0 and says how many sets it applied', async function () {
-    if (!fs.existsSync(ETL)) throw new Error(`${ETL} is missing: run npm run build first`);
+  it('when the command gets SIGTERM, then it stops with exit 0 and says how many sets it applied', async () => {
     stop.abort();
     await running;
     const own = fs.mkdtempSync(path.join(tmp, 'cli-'));
-    const child = spawn(process.execPath, [ETL, '--changes-feed', own], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url } });
-    let out = '';
+    const run = runTool('db/etl.ts', ['--changes-feed', own], { DATABASE_URL: db.url });
     let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    run.child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
     const staging = path.join(own, '.001');
     generation(staging, 11, 77);
-    await eventually(() => err.includes('applying change sets as they arrive'), 20_000, 'the feed to start');
+    await eventually(() => err.includes('applying change sets as they arrive'), 30_000, 'the feed to start');
     fs.renameSync(staging, path.join(own, 'incoming', '001'));
     await eventually(() => fs.existsSync(path.join(own, 'applied', '001', 'summary.json')), 20_000, '001 applied');
-    child.kill('SIGTERM');
-    expect(await exited).to.equal(0);
-    expect(out).to.equal('change feed stopped: 1 change sets applied\n');
+    run.child.kill('SIGTERM');
+    const { code, stdout } = await run.done;
+    expect(code).to.equal(0);
+    expect(stdout).to.equal('change feed stopped: 1 change sets applied\n');
     expect(await price(11)).to.equal('77.00');
   });
 });
