@@ -121,6 +121,15 @@ describe('Atomic catalog reloads', function () {
     }
   });
 
+  it('when a catalog is loaded, then the tables change sets rewrite leave room on their pages for heap-only updates', async () => {
+    await reload(dirB);
+    const options = await queryRows(
+      db.url,
+      "SELECT relname, array_to_string(reloptions, ',') FROM pg_class WHERE relnamespace = 'catalog'::regnamespace AND relname IN ('product', 'styles', 'skus', 'photos') ORDER BY relname",
+    );
+    expect(options).to.deep.equal([['photos', null], ['product', 'fillfactor=90'], ['skus', 'fillfactor=90'], ['styles', 'fillfactor=90']]);
+  });
+
   it('when a pool prepared its statements before the swap, then all its connections answer from the new catalog after it', async () => {
     const [service] = services as [CatalogService];
     // Eight reads, each started on its own event-loop turn so none shares a batch: they open
