@@ -24,34 +24,54 @@ export interface AppliedChanges {
 }
 
 // Tables of the staged rows and their columns besides id, in parent-before-child order.
-const UPSERTS: Array<{ table: string; columns: string[]; touch?: string }> = [
-  { table: 'product', columns: ['name', 'slogan', 'description', 'category', 'default_price'], touch: 'updated_at = now()' },
-  { table: 'styles', columns: ['product_id', 'name', 'sale_price', 'original_price', 'default_style'] },
-  { table: 'features', columns: ['product_id', 'feature', 'value'] },
+// `written`: the documents a row actually written (inserted, or updated to different values)
+// changes for certain, from the upsert's RETURNING rows (`w`): every column of these tables is
+// rendered in those documents, one way per value, so their bytes differ without being compared
+// with the served ones (a product row also gets a new updated_at). Not photos (a row without
+// urls would render as the placeholder of a style without photos: the loader never writes one,
+// the table allows it) nor related (the list drops ids that are no products, 0, the product
+// itself, and repeats): their documents are compared.
+const UPSERTS: Array<{ table: string; columns: string[]; touch?: string; written?: string }> = [
+  {
+    table: 'product',
+    columns: ['name', 'slogan', 'description', 'category', 'default_price'],
+    touch: 'updated_at = now()',
+    written: "SELECT k.kind, w.id FROM w CROSS JOIN (VALUES ('p'), ('l')) k (kind)",
+  },
+  { table: 'styles', columns: ['product_id', 'name', 'sale_price', 'original_price', 'default_style'], written: "SELECT 's', product_id FROM w" },
+  { table: 'features', columns: ['product_id', 'feature', 'value'], written: "SELECT 'p', product_id FROM w" },
   { table: 'photos', columns: ['style_id', 'url', 'thumbnail_url'] },
-  { table: 'skus', columns: ['style_id', 'size', 'quantity'] },
+  { table: 'skus', columns: ['style_id', 'size', 'quantity'], written: "SELECT 's', s.product_id FROM catalog.styles s WHERE s.id = ANY (ARRAY(SELECT style_id FROM w))" },
   { table: 'related', columns: ['current_product_id', 'related_product_id'] },
 ];
 
 /** Inserts new rows, updates changed ones (an identical row is left alone: its product's updated_at stays). */
-const upsert = ({ table, columns, touch }: (typeof UPSERTS)[number]): string => {
+const upsert = ({ table, columns, touch, written }: (typeof UPSERTS)[number]): string => {
   const list = columns.join(', ');
   const excluded = columns.map((c) => `EXCLUDED.${c}`).join(', ');
   const set = [...columns.map((c) => `${c} = EXCLUDED.${c}`), ...(touch ? [touch] : [])].join(', ');
-  return `INSERT INTO catalog.${table} AS t (id, ${list}) SELECT id, ${list} FROM pg_temp.${table}
+  const write = `INSERT INTO catalog.${table} AS t (id, ${list}) SELECT id, ${list} FROM pg_temp.${table}
     ON CONFLICT (id) DO UPDATE SET ${set} WHERE (${columns.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM (${excluded})`;
+  return written ? `WITH w AS (${write} RETURNING t.*) INSERT INTO pg_temp.changed (kind, id) ${written}` : write;
 };
 
 const deleted = (table: string): string => `SELECT id FROM pg_temp.deleted WHERE tbl = '${table}'`;
 const touched = (table: string): string => `SELECT id FROM pg_temp.${table} UNION ALL ${deleted(table)}`;
 
-// The products each change concerns, read before the change (old parents) ...
+// The products each change concerns, read before the change (old parents) ... Rows are
+// looked up by `id = ANY(array)`: the index scan sorts and deduplicates the ids and reads
+// the index and heap in id order (rows were loaded in id order), where a hash of the ids
+// probes them at random; with ids counted in the hundred thousands the planner would rather
+// scan and hash the whole parent table. Photos and skus name their style: the styles are
+// deduplicated before their products are looked up (10,000 products repriced name some
+// 110,000 skus but 18,000 styles).
+const byId = (table: string, ids: string): string => `SELECT * FROM catalog.${table} WHERE id = ANY (ARRAY(${ids}))`;
 const AFFECTED_BEFORE = `INSERT INTO pg_temp.affected (kind, id)
-  SELECT 'p', f.product_id FROM catalog.features f WHERE f.id IN (${touched('features')})
-  UNION ALL SELECT 's', s.product_id FROM catalog.styles s WHERE s.id IN (SELECT id FROM pg_temp.styles UNION ALL SELECT id FROM pg_temp.del_styles)
-  UNION ALL SELECT 's', s.product_id FROM catalog.photos x JOIN catalog.styles s ON s.id = x.style_id WHERE x.id IN (${touched('photos')})
-  UNION ALL SELECT 's', s.product_id FROM catalog.skus x JOIN catalog.styles s ON s.id = x.style_id WHERE x.id IN (${touched('skus')})
-  UNION ALL SELECT 'r', r.current_product_id FROM catalog.related r WHERE r.id IN (${touched('related')})
+  SELECT 'p', f.product_id FROM (${byId('features', touched('features'))}) f
+  UNION ALL SELECT 's', s.product_id FROM (${byId('styles', 'SELECT id FROM pg_temp.styles UNION ALL SELECT id FROM pg_temp.del_styles')}) s
+  UNION ALL SELECT 's', s.product_id FROM (${byId('styles', `SELECT x.style_id FROM (${byId('photos', touched('photos'))}) x`)}) s
+  UNION ALL SELECT 's', s.product_id FROM (${byId('styles', `SELECT x.style_id FROM (${byId('skus', touched('skus'))}) x`)}) s
+  UNION ALL SELECT 'r', r.current_product_id FROM (${byId('related', touched('related'))}) r
   UNION ALL SELECT k.kind, d.id FROM pg_temp.del_product d CROSS JOIN (VALUES ('p'), ('s'), ('r'), ('l')) k (kind)
   UNION ALL SELECT k.kind, x.id FROM pg_temp.product x CROSS JOIN (VALUES ('p'), ('l')) k (kind)`;
 
@@ -64,8 +84,7 @@ const AFFECTED_AFTER = `WITH came_or_went AS (
   INSERT INTO pg_temp.affected (kind, id)
   SELECT 'p', product_id FROM pg_temp.features
   UNION ALL SELECT 's', product_id FROM pg_temp.styles
-  UNION ALL SELECT 's', s.product_id FROM pg_temp.photos x JOIN catalog.styles s ON s.id = x.style_id
-  UNION ALL SELECT 's', s.product_id FROM pg_temp.skus x JOIN catalog.styles s ON s.id = x.style_id
+  UNION ALL SELECT 's', s.product_id FROM (${byId('styles', 'SELECT style_id FROM pg_temp.photos UNION ALL SELECT style_id FROM pg_temp.skus')}) s
   UNION ALL SELECT 'r', current_product_id FROM pg_temp.related
   UNION ALL SELECT k.kind, c.id FROM came_or_went c CROSS JOIN (VALUES ('p'), ('s'), ('r'), ('l')) k (kind)
   UNION ALL SELECT 'r', r.current_product_id FROM catalog.related r WHERE r.related_product_id IN (SELECT id FROM came_or_went)`;
@@ -77,19 +96,26 @@ const DOCUMENTS = [
   { key: 'r', build: 'related_docs', view: 'related_doc' },
 ] as const;
 
-/** Rebuilds one kind's affected documents into doc_overlay; answers the ids whose bytes changed. */
+/**
+ * Rebuilds one kind's affected documents into doc_overlay; answers the ids whose bytes
+ * changed: those changed for certain (pg_temp.changed), and those whose new bytes differ from
+ * the served ones (the only ones whose served document is read).
+ */
 const rebuild = ({ key, build, view }: (typeof DOCUMENTS)[number]): string => `WITH a AS (
     SELECT DISTINCT id FROM pg_temp.affected WHERE kind = '${key}'
   ), n AS (
-    SELECT a.id, d.body FROM a LEFT JOIN catalog.${build}(ARRAY(SELECT id FROM a)) d ON d.id = a.id
+    SELECT a.id, d.body, c.id IS NOT NULL AS sure
+      FROM a LEFT JOIN catalog.${build}(ARRAY(SELECT id FROM a)) d ON d.id = a.id
+      LEFT JOIN (SELECT DISTINCT id FROM pg_temp.changed WHERE kind = '${key}') c ON c.id = a.id
   ), served AS (
     SELECT n.id, CASE WHEN o.kind IS NOT NULL THEN o.body ELSE v.body END AS body
       FROM n LEFT JOIN catalog.doc_overlay o ON o.kind = '${key}' AND o.id = n.id LEFT JOIN catalog.${view} v ON v.id = n.id
+     WHERE NOT n.sure
   ), stored AS (
     INSERT INTO catalog.doc_overlay (kind, id, body) SELECT '${key}', id, body FROM n
     ON CONFLICT (kind, id) DO UPDATE SET body = EXCLUDED.body
   )
-  SELECT n.id FROM n JOIN served s ON s.id = n.id WHERE n.body IS DISTINCT FROM s.body ORDER BY n.id`;
+  SELECT n.id FROM n LEFT JOIN served s ON s.id = n.id WHERE n.sure OR n.body IS DISTINCT FROM s.body ORDER BY n.id`;
 
 /** The same for list entries, with each entry's move relative to product_list_doc (list_moves). */
 const REBUILD_LIST = `WITH a AS (
@@ -113,13 +139,15 @@ const REBUILD_LIST = `WITH a AS (
   SELECT count(*)::int AS changed FROM n JOIN served s ON s.id = n.id WHERE n.body IS DISTINCT FROM s.body`;
 
 // Tables of one transaction: rows removed (per file), products and styles removed (with the
-// cascade), products that existed before, and the documents to rebuild (kind: cache-key letter).
+// cascade), products that existed before, the documents to rebuild (kind: cache-key letter)
+// and, among them, those changed for certain (UPSERTS' `written`).
 const WORKING_TABLES = [
   ['deleted', 'tbl text NOT NULL, id integer NOT NULL'],
   ['del_product', 'id integer NOT NULL'],
   ['del_styles', 'id integer NOT NULL'],
   ['existed', 'id integer NOT NULL'],
   ['affected', 'kind text NOT NULL, id integer NOT NULL'],
+  ['changed', 'kind text NOT NULL, id integer NOT NULL'],
 ] as const;
 
 /**
@@ -194,7 +222,7 @@ export async function applyChangeSet(
     }
     await client.query('ANALYZE pg_temp.affected');
     await client.query(AFFECTED_AFTER);
-    await client.query('ANALYZE pg_temp.affected');
+    await client.query('ANALYZE pg_temp.affected, pg_temp.changed');
     step('products touched, after');
 
     const keys: string[] = [];

@@ -151,6 +151,13 @@ function secondChanges(after: Catalog): ChangeSet {
   };
 }
 
+/** What a change set must drop: the documents whose bytes differ, and 'l' when any page does. */
+function changedKeys(before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): string[] {
+  const keys = new Set<string>();
+  for (const key of new Set([...before.keys(), ...after.keys()])) if (before.get(key) !== after.get(key)) keys.add(key.startsWith('l') ? 'l' : key);
+  return [...keys].sort();
+}
+
 // Timestamps come from each load's clock: compared apart (see the tests below).
 const withoutTimes = (body: string): string => body.replace(/"created_at":"[^"]*","updated_at":"[^"]*"/g, '"created_at":0,"updated_at":0');
 
@@ -226,10 +233,15 @@ describe('Change sets against a full load of the merged export (the oracle)', fu
     expect(one.keys).to.include.members(['p5', 'p6', 'p7', 'p13', 's13', 'r13', 'p10', 's10', 'r10', 'r40', 'l']);
     expect(one.keys).to.not.include.members(['p8', 'p100', 's100', 'r100']);
 
+    // Exactly those: every document whose bytes changed, no other.
+    const between = await everyDocument(live.url);
+    expect([...one.keys].sort()).to.deep.equal(changedKeys(before, between));
+
     const two = await applyChanges({ url: live.url, dir: path.join(tmp, 'two'), rejectsPath: path.join(tmp, 'r-two.csv') });
     expect(two.version).to.equal(one.version + 1);
 
     const [got, want] = await Promise.all([everyDocument(live.url), everyDocument(oracle.url)]);
+    expect([...two.keys].sort()).to.deep.equal(changedKeys(between, got));
     expect([...got.keys()].sort()).to.deep.equal([...want.keys()].sort());
     for (const [key, body] of want) expect(withoutTimes(got.get(key)!), key).to.equal(withoutTimes(body));
     // Timestamps: an untouched product keeps its bytes exactly; a changed one is updated after its creation.
