@@ -181,4 +181,14 @@ describe('document cache compression (unit)', () => {
     await sleep(20);
     expect(c.calls).to.deep.equal([]);
   });
+
+  it('when a listing page gains a representation, then it is still a page that dropping pages drops', async () => {
+    const c = compressor({ afterRequests: 1 });
+    const cache = createDocumentCache({ maxBytes: 1e6, ttlMs: 60_000, notFoundTtlMs: 1000, load: async () => BODY, compression: c.options });
+    cache.encode(await resolve(cache.get('l1:5')), 'br');
+    await settled(cache, 'l1:5', 'br');
+    expect(cache.stats()).to.include({ entries: 1, pages: 1 });
+    expect(cache.drop([], true)).to.equal(1);
+    expect(cache.get('l1:5')).to.be.instanceOf(Promise);
+  });
 });

@@ -128,4 +128,26 @@ describe('document cache (unit)', () => {
     expect(cache.get('l1:5')).to.be.instanceOf(Promise);
     expect(cache.get('p2')).to.not.be.instanceOf(Promise);
   });
+
+  it('when pages are evicted or expire, then dropping pages drops exactly the cached ones and forgets them', async () => {
+    // Not 0: lru-cache takes a start time of 0 for "no TTL".
+    let now = 1000;
+    const body = 'x'.repeat(1000);
+    const entry = 1000 + 'l10:5'.length + ENTRY_OVERHEAD_BYTES;
+    const cache = createDocumentCache({ maxBytes: 20 * entry, ttlMs: 60_000, notFoundTtlMs: 1000, load: async () => body, clock: { now: () => now } });
+    for (let i = 10; i < 50; i++) await resolve(cache.get(`l${i}:5`));
+    expect(cache.stats()).to.include({ entries: 20, pages: 20 });
+    // Documents evict the oldest pages (l30–l34); an evicted page leaves the index.
+    for (let i = 10; i < 15; i++) await resolve(cache.get(`p${i}xx`));
+    expect(cache.stats()).to.include({ entries: 20, pages: 15 });
+    // Expired (lru-cache reads the clock once per tick): removed when asked for and loaded as a new entry.
+    now += 61_000;
+    await tick();
+    const reloaded = cache.get('l49:5');
+    expect(reloaded).to.be.instanceOf(Promise);
+    await resolve(reloaded);
+    expect(cache.stats()).to.include({ entries: 20, pages: 15 });
+    expect(cache.drop([], true)).to.equal(15);
+    expect(cache.stats()).to.include({ entries: 5, pages: 0 });
+  });
 });
