@@ -52,7 +52,7 @@ const upsert = ({ table, columns, touch, written }: (typeof UPSERTS)[number]): s
   const set = [...columns.map((c) => `${c} = EXCLUDED.${c}`), ...(touch ? [touch] : [])].join(', ');
   const write = `INSERT INTO catalog.${table} AS t (id, ${list}) SELECT id, ${list} FROM pg_temp.${table}
     ON CONFLICT (id) DO UPDATE SET ${set} WHERE (${columns.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM (${excluded})`;
-  return written ? `WITH w AS (${write} RETURNING t.*) INSERT INTO pg_temp.changed (kind, id) ${written}` : write;
+  return written ? `WITH w AS (${write} RETURNING t.*) INSERT INTO pg_temp.affected (kind, id, sure) SELECT *, true FROM (${written}) x` : write;
 };
 
 const deleted = (table: string): string => `SELECT id FROM pg_temp.deleted WHERE tbl = '${table}'`;
@@ -98,15 +98,13 @@ const DOCUMENTS = [
 
 /**
  * Rebuilds one kind's affected documents into doc_overlay; answers the ids whose bytes
- * changed: those changed for certain (pg_temp.changed), and those whose new bytes differ from
- * the served ones (the only ones whose served document is read).
+ * changed: those changed for certain (affected rows marked `sure`), and those whose new
+ * bytes differ from the served ones (the only ones whose served document is read).
  */
 const rebuild = ({ key, build, view }: (typeof DOCUMENTS)[number]): string => `WITH a AS (
-    SELECT DISTINCT id FROM pg_temp.affected WHERE kind = '${key}'
+    SELECT id, bool_or(sure) AS sure FROM pg_temp.affected WHERE kind = '${key}' GROUP BY id
   ), n AS (
-    SELECT a.id, d.body, c.id IS NOT NULL AS sure
-      FROM a LEFT JOIN catalog.${build}(ARRAY(SELECT id FROM a)) d ON d.id = a.id
-      LEFT JOIN (SELECT DISTINCT id FROM pg_temp.changed WHERE kind = '${key}') c ON c.id = a.id
+    SELECT a.id, d.body, a.sure FROM a LEFT JOIN catalog.${build}(ARRAY(SELECT id FROM a)) d ON d.id = a.id
   ), served AS (
     SELECT n.id, CASE WHEN o.kind IS NOT NULL THEN o.body ELSE v.body END AS body
       FROM n LEFT JOIN catalog.doc_overlay o ON o.kind = '${key}' AND o.id = n.id LEFT JOIN catalog.${view} v ON v.id = n.id
@@ -139,21 +137,20 @@ const REBUILD_LIST = `WITH a AS (
   SELECT count(*)::int AS changed FROM n JOIN served s ON s.id = n.id WHERE n.body IS DISTINCT FROM s.body`;
 
 // Tables of one transaction: rows removed (per file), products and styles removed (with the
-// cascade), products that existed before, the documents to rebuild (kind: cache-key letter)
-// and, among them, those changed for certain (UPSERTS' `written`).
+// cascade), products that existed before, and the documents to rebuild (kind: cache-key
+// letter; `sure`: changed for certain, from UPSERTS' `written`).
 const WORKING_TABLES = [
   ['deleted', 'tbl text NOT NULL, id integer NOT NULL'],
   ['del_product', 'id integer NOT NULL'],
   ['del_styles', 'id integer NOT NULL'],
   ['existed', 'id integer NOT NULL'],
-  ['affected', 'kind text NOT NULL, id integer NOT NULL'],
-  ['changed', 'kind text NOT NULL, id integer NOT NULL'],
+  ['affected', 'kind text NOT NULL, id integer NOT NULL, sure boolean NOT NULL DEFAULT false'],
 ] as const;
 
 /**
  * The statements making a session's working tables (once per session, before its first
  * change set): emptied at every commit, so a long-lived session reuses them rather than
- * creating and dropping five tables a set.
+ * creating and dropping them every set.
  */
 export const WORKING_TABLES_SQL = WORKING_TABLES.map(([table, columns]) => `CREATE TEMP TABLE ${table} (${columns}) ON COMMIT DELETE ROWS`);
 
@@ -222,7 +219,7 @@ export async function applyChangeSet(
     }
     await client.query('ANALYZE pg_temp.affected');
     await client.query(AFFECTED_AFTER);
-    await client.query('ANALYZE pg_temp.affected, pg_temp.changed');
+    await client.query('ANALYZE pg_temp.affected');
     step('products touched, after');
 
     const keys: string[] = [];

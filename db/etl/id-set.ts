@@ -52,7 +52,8 @@ export class IdSet {
     for (const id of this.large) if (id < BITSET_LIMIT && id > max) max = id;
     this.words = new Uint32Array(1024);
     this.grow(max >>> 5);
-    for (const id of [...this.large]) {
+    // Deleting the entry being visited is safe: a Set's iterator skips only removed entries not yet reached.
+    for (const id of this.large) {
       if (id >= BITSET_LIMIT) continue;
       this.large.delete(id);
       this.words[id >>> 5] = this.words[id >>> 5]! | (1 << (id & 31));
