@@ -3,6 +3,7 @@ import { changesPayload } from '../../src/postgres/catalog-notice';
 import { catalogVersion, CATALOG_CHANNEL } from '../../src/postgres/live-catalog';
 import { EtlError } from './errors';
 import type { Deletions } from './deletions';
+import { rebuildList } from './list-rebuild';
 
 /**
  * The SQL of one change set, run in one transaction on the connection holding the staged
@@ -19,7 +20,7 @@ export interface AppliedChanges {
   products: number;
   /** Documents (and list entries) whose bytes changed. */
   documents: number;
-  /** Cache keys the workers drop ('l': the listing pages). */
+  /** Cache keys the workers drop, and the listing positions changed (catalog-notice.ts). */
   keys: string[];
 }
 
@@ -38,10 +39,18 @@ const UPSERTS: Array<{ table: string; columns: string[]; touch?: string; written
     touch: 'updated_at = now()',
     written: "SELECT k.kind, w.id FROM w CROSS JOIN (VALUES ('p'), ('l')) k (kind)",
   },
-  { table: 'styles', columns: ['product_id', 'name', 'sale_price', 'original_price', 'default_style'], written: "SELECT 's', product_id FROM w" },
+  {
+    table: 'styles',
+    columns: ['product_id', 'name', 'sale_price', 'original_price', 'default_style'],
+    written: "SELECT 's', product_id FROM w",
+  },
   { table: 'features', columns: ['product_id', 'feature', 'value'], written: "SELECT 'p', product_id FROM w" },
   { table: 'photos', columns: ['style_id', 'url', 'thumbnail_url'] },
-  { table: 'skus', columns: ['style_id', 'size', 'quantity'], written: "SELECT 's', s.product_id FROM catalog.styles s WHERE s.id = ANY (ARRAY(SELECT style_id FROM w))" },
+  {
+    table: 'skus',
+    columns: ['style_id', 'size', 'quantity'],
+    written: "SELECT 's', s.product_id FROM catalog.styles s WHERE s.id = ANY (ARRAY(SELECT style_id FROM w))",
+  },
   { table: 'related', columns: ['current_product_id', 'related_product_id'] },
 ];
 
@@ -52,7 +61,9 @@ const upsert = ({ table, columns, touch, written }: (typeof UPSERTS)[number]): s
   const set = [...columns.map((c) => `${c} = EXCLUDED.${c}`), ...(touch ? [touch] : [])].join(', ');
   const write = `INSERT INTO catalog.${table} AS t (id, ${list}) SELECT id, ${list} FROM pg_temp.${table}
     ON CONFLICT (id) DO UPDATE SET ${set} WHERE (${columns.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM (${excluded})`;
-  return written ? `WITH w AS (${write} RETURNING t.*) INSERT INTO pg_temp.affected (kind, id, sure) SELECT *, true FROM (${written}) x` : write;
+  return written
+    ? `WITH w AS (${write} RETURNING t.*) INSERT INTO pg_temp.affected (kind, id, sure) SELECT *, true FROM (${written}) x`
+    : write;
 };
 
 const deleted = (table: string): string => `SELECT id FROM pg_temp.deleted WHERE tbl = '${table}'`;
@@ -115,27 +126,6 @@ const rebuild = ({ key, build, view }: (typeof DOCUMENTS)[number]): string => `W
   )
   SELECT n.id FROM n LEFT JOIN served s ON s.id = n.id WHERE n.sure OR n.body IS DISTINCT FROM s.body ORDER BY n.id`;
 
-/** The same for list entries, with each entry's move relative to product_list_doc (list_moves). */
-const REBUILD_LIST = `WITH a AS (
-    SELECT DISTINCT id FROM pg_temp.affected WHERE kind = 'l'
-  ), n AS (
-    SELECT a.id, d.body, v.id IS NOT NULL AS in_view, v.body AS view_body
-      FROM a LEFT JOIN catalog.list_docs(ARRAY(SELECT id FROM a)) d ON d.id = a.id LEFT JOIN catalog.product_list_doc v ON v.id = a.id
-  ), served AS (
-    SELECT n.id, CASE WHEN o.id IS NOT NULL THEN o.body ELSE n.view_body END AS body
-      FROM n LEFT JOIN catalog.list_overlay o ON o.id = n.id
-  ), stored AS (
-    INSERT INTO catalog.list_overlay (id, body) SELECT id, body FROM n
-    ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body
-  ), unmoved AS (
-    DELETE FROM catalog.list_moves WHERE id IN (SELECT id FROM a)
-  ), moved AS (
-    INSERT INTO catalog.list_moves (id, move)
-    SELECT id, CASE WHEN in_view THEN -1 ELSE 1 END FROM n WHERE in_view <> (body IS NOT NULL)
-    ON CONFLICT (id) DO UPDATE SET move = EXCLUDED.move
-  )
-  SELECT count(*)::int AS changed FROM n JOIN served s ON s.id = n.id WHERE n.body IS DISTINCT FROM s.body`;
-
 // Tables of one transaction: rows removed (per file), products and styles removed (with the
 // cascade), products that existed before, and the documents to rebuild (kind: cache-key
 // letter; `sure`: changed for certain, from UPSERTS' `written`).
@@ -152,7 +142,9 @@ const WORKING_TABLES = [
  * change set): emptied at every commit, so a long-lived session reuses them rather than
  * creating and dropping them every set.
  */
-export const WORKING_TABLES_SQL = WORKING_TABLES.map(([table, columns]) => `CREATE TEMP TABLE ${table} (${columns}) ON COMMIT DELETE ROWS`);
+export const WORKING_TABLES_SQL = WORKING_TABLES.map(
+  ([table, columns]) => `CREATE TEMP TABLE ${table} (${columns}) ON COMMIT DELETE ROWS`,
+);
 
 /**
  * Applies the staged change set to the live catalog in one transaction, with its new
@@ -180,19 +172,26 @@ export async function applyChangeSet(
   try {
     const live = await catalogVersion(client);
     if (live !== opts.baseVersion) {
-      throw new EtlError(`the change set was prepared against catalog version ${opts.baseVersion}, but version ${live} is live`);
+      throw new EtlError(
+        `the change set was prepared against catalog version ${opts.baseVersion}, but version ${live} is live`,
+      );
     }
     for (const [table, rows] of opts.deletions) {
-      if (rows.size > 0) await client.query('INSERT INTO pg_temp.deleted SELECT $1, unnest($2::int[])', [table, [...rows.keys()]]);
+      if (rows.size > 0)
+        await client.query('INSERT INTO pg_temp.deleted SELECT $1, unnest($2::int[])', [table, [...rows.keys()]]);
     }
     await client.query(`INSERT INTO pg_temp.del_product ${deleted('product')}`);
-    await client.query(`INSERT INTO pg_temp.del_styles ${deleted('styles')} UNION SELECT s.id FROM catalog.styles s JOIN pg_temp.del_product d ON s.product_id = d.id`);
+    await client.query(
+      `INSERT INTO pg_temp.del_styles ${deleted('styles')} UNION SELECT s.id FROM catalog.styles s JOIN pg_temp.del_product d ON s.product_id = d.id`,
+    );
     await client.query(
       'INSERT INTO pg_temp.existed SELECT id FROM catalog.product WHERE id IN (SELECT id FROM pg_temp.product UNION ALL SELECT id FROM pg_temp.del_product)',
     );
     // Temporary tables get no statistics of their own: without them the planner guesses their
     // size and may scan the 11M skus instead of probing them by id.
-    await client.query(`ANALYZE ${['product', 'features', 'styles', 'photos', 'skus', 'related', 'deleted', 'del_product', 'del_styles', 'existed'].map((t) => `pg_temp.${t}`).join(', ')}`);
+    await client.query(
+      `ANALYZE ${['product', 'features', 'styles', 'photos', 'skus', 'related', 'deleted', 'del_product', 'del_styles', 'existed'].map((t) => `pg_temp.${t}`).join(', ')}`,
+    );
     step('staged rows analyzed');
     await client.query(AFFECTED_BEFORE);
     step('products touched, before');
@@ -228,23 +227,24 @@ export async function applyChangeSet(
       for (const r of rows) keys.push(kind.key + r.id);
       step(`${kind.view} rebuilt`);
     }
-    const list = await client.query<{ changed: number }>(REBUILD_LIST);
+    const list = await rebuildList(client);
     step('list entries rebuilt');
-    const listChanged = list.rows[0]?.changed ?? 0;
-    if (listChanged > 0) keys.push('l');
-    const { rows: counted } = await client.query<{ products: number }>('SELECT count(DISTINCT id)::int AS products FROM pg_temp.affected');
+    const documents = keys.length + list.changed;
+    keys.push(...list.keys);
+    const { rows: counted } = await client.query<{ products: number }>(
+      'SELECT count(DISTINCT id)::int AS products FROM pg_temp.affected',
+    );
     const products = counted[0]?.products ?? 0;
-    const documents = keys.length - (listChanged > 0 ? 1 : 0) + listChanged;
 
     const version = live + 1;
-    await client.query("INSERT INTO catalog.catalog_info (version, source, kind) VALUES ($1, $2, 'changes')", [version, opts.source]);
-    await client.query('INSERT INTO catalog.catalog_changes (version, source, products, documents, keys) VALUES ($1, $2, $3, $4, $5)', [
+    await client.query("INSERT INTO catalog.catalog_info (version, source, kind) VALUES ($1, $2, 'changes')", [
       version,
       opts.source,
-      products,
-      documents,
-      keys,
     ]);
+    await client.query(
+      'INSERT INTO catalog.catalog_changes (version, source, products, documents, keys) VALUES ($1, $2, $3, $4, $5)',
+      [version, opts.source, products, documents, keys],
+    );
     await client.query('SELECT pg_notify($1, $2)', [CATALOG_CHANNEL, changesPayload(version, keys)]);
     await opts.beforeCommit?.();
     await client.query('COMMIT');

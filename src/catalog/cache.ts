@@ -94,10 +94,11 @@ export interface DocumentCache {
   /** Drops every entry (after a catalog reload). Loads in flight are discarded, not cached. */
   clear(): void;
   /**
-   * Drops these keys (after a change set), and every listing page (keys starting with `l`)
-   * when `pages`; their loads in flight are discarded, not cached. Returns the entries dropped.
+   * Drops these keys (after a change set), and the listing pages (keys starting with `l`)
+   * `stalePage` answers true for; their loads in flight are discarded, not cached. Returns the
+   * entries dropped.
    */
-  drop(keys: Iterable<string>, pages: boolean): number;
+  drop(keys: Iterable<string>, stalePage?: (key: string) => boolean): number;
   stats(): CacheStats;
 }
 
@@ -141,8 +142,8 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
   // does the same with an AbortController, its signal and listener per load, for aborts
   // nothing here uses (visible in perf of cold traffic; no throughput change above the noise).
   const loading = new Map<string, Promise<CacheEntry>>();
-  // The cached listing pages' keys, kept apart: a change set that changes the list drops every
-  // page, once a second under a feed. Finding them among the documents meant walking every
+  // The cached listing pages' keys, kept apart: a change set that changes the list looks at
+  // every page, once a second under a feed. Finding them among the documents meant walking every
   // key of the LRU: 23–68 ms for 74k entries (lru-cache checks each one's TTL), a stall of
   // each worker's event loop per set (npm run bench -- --scenarios changes: 0.79× before;
   // 0.79–0.96× over six runs after).
@@ -167,7 +168,8 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
   const load = (key: string): Promise<CacheEntry> => {
     const loaded = opts.load(key).then(
       (body) => {
-        const entry: CacheEntry = body === undefined ? NOT_FOUND : { key, body, etag: etagOf(body), wants: 0, compressing: false };
+        const entry: CacheEntry =
+          body === undefined ? NOT_FOUND : { key, body, etag: etagOf(body), wants: 0, compressing: false };
         // No longer the key's load: a clear() or drop() came after it started, so it may hold
         // what the catalog no longer says. The waiting callers get it, the cache does not keep it.
         if (loading.get(key) === loaded) {
@@ -190,14 +192,21 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
     // Cleared, evicted, expired or replaced meanwhile: the result has no home.
     if (lru.peek(doc.key) !== doc) return;
     // Not smaller (a tiny document): identity is this coding's answer from now on.
-    const rep = compressed.length < doc.body.length ? { body: compressed.toString('latin1'), etag: codedEtag(doc.etag, coding) } : null;
-    const next: Document = coding === 'br' ? { ...doc, br: rep, wants: 0, compressing: false } : { ...doc, gzip: rep, wants: 0, compressing: false };
+    const rep =
+      compressed.length < doc.body.length
+        ? { body: compressed.toString('latin1'), etag: codedEtag(doc.etag, coding) }
+        : null;
+    const next: Document =
+      coding === 'br'
+        ? { ...doc, br: rep, wants: 0, compressing: false }
+        : { ...doc, gzip: rep, wants: 0, compressing: false };
     if (rep) counters.compressions++;
     lru.set(doc.key, next, { noUpdateTTL: true });
   };
 
   const encode = (doc: Document, coding: Coding): void => {
-    if (compression === undefined || compression.afterRequests === 0 || doc[coding] !== undefined || doc.compressing) return;
+    if (compression === undefined || compression.afterRequests === 0 || doc[coding] !== undefined || doc.compressing)
+      return;
     if (++doc.wants < compression.afterRequests || compressing >= compression.maxInFlight || !takeToken()) return;
     doc.compressing = true;
     compressing++;
@@ -232,16 +241,16 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
       lru.clear();
       pages.clear();
     },
-    drop(keys, withPages) {
+    drop(keys, stalePage) {
       let dropped = 0;
       for (const key of keys) {
         loading.delete(key);
         if (lru.delete(key)) dropped++;
       }
-      if (withPages) {
+      if (stalePage !== undefined) {
         // Loads in flight are few (bounded by the reads in flight): one pass over them.
-        for (const key of [...loading.keys()]) if (isPage(key)) loading.delete(key);
-        for (const key of [...pages]) if (lru.delete(key)) dropped++;
+        for (const key of [...loading.keys()]) if (isPage(key) && stalePage(key)) loading.delete(key);
+        for (const key of [...pages]) if (stalePage(key) && lru.delete(key)) dropped++;
       }
       return dropped;
     },

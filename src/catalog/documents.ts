@@ -2,8 +2,17 @@ import type { ReadPool } from '../postgres/replicas';
 import { isConnectionFailure } from '../postgres/errors';
 import { createBatcher } from './batch';
 import { CatalogOverloadedError } from './errors';
-import { createDocumentCache, NOT_FOUND, type CacheEntry, type CacheStats, type Clock, type CompressionOptions, type Document } from './cache';
+import {
+  createDocumentCache,
+  NOT_FOUND,
+  type CacheEntry,
+  type CacheStats,
+  type Clock,
+  type CompressionOptions,
+  type Document,
+} from './cache';
 import type { Coding } from './compression';
+import { pageKey, pageOfKey } from './listing-pages';
 
 /** The precomputed documents of the catalog, read through the worker's cache. */
 export interface DocumentStore {
@@ -15,8 +24,8 @@ export interface DocumentStore {
   encode(doc: Document, coding: Coding): void;
   /** Forget every cached document, after the catalog changed. */
   invalidate(): void;
-  /** Forget these cache keys (`p12`, `s12`, `r12`) and, with `pages`, every listing page; returns entries dropped. */
-  drop(keys: readonly string[], pages: boolean): number;
+  /** Forget these cache keys (`p12`, `s12`, `r12`) and the listing pages `stalePage` names; returns entries dropped. */
+  drop(keys: readonly string[], stalePage?: (key: string) => boolean): number;
   /**
    * Opens `connections` database connections and prepares the batch statement on each, so the
    * first burst of misses after a start waits neither for logins nor for planning. Never
@@ -76,7 +85,10 @@ const kindStatement = (kind: DocumentKind, n: number): string =>
  */
 export const DOCUMENTS_STATEMENT = KINDS.map((kind, i) => kindStatement(kind, i + 1)).join('\nUNION ALL ');
 /** One kind's documents, read alone when the batch statement fails: a broken view then fails only its own route. */
-export const KIND_STATEMENTS = Object.fromEntries(KINDS.map((kind) => [kind, kindStatement(kind, 1)])) as Record<DocumentKind, string>;
+export const KIND_STATEMENTS = Object.fromEntries(KINDS.map((kind) => [kind, kindStatement(kind, 1)])) as Record<
+  DocumentKind,
+  string
+>;
 // Most documents read by one statement: 64 index probes keep a batch's latency near one read's.
 const MAX_BATCH = 64;
 /**
@@ -142,12 +154,22 @@ export function createDocumentStore(opts: DocumentStoreOptions): DocumentStore {
     const started = process.hrtime.bigint();
     // Positions are 1-based; bigint-safe because page and count are bounded by the route.
     const values = [(page - 1) * count, page * count];
-    const result = await opts.pool.query<[string]>({ name: 'atelier_page', text: PAGE_STATEMENT, values, rowMode: 'array' });
+    const result = await opts.pool.query<[string]>({
+      name: 'atelier_page',
+      text: PAGE_STATEMENT,
+      values,
+      rowMode: 'array',
+    });
     opts.onFetch?.('page', Number(process.hrtime.bigint() - started) / 1e9);
     return wireString(result.rows[0]![0]);
   };
 
-  const readRows = async (name: string, text: string, values: number[][], into: Map<string, string | Error>): Promise<void> => {
+  const readRows = async (
+    name: string,
+    text: string,
+    values: number[][],
+    into: Map<string, string | Error>,
+  ): Promise<void> => {
     const result = await opts.pool.query<[string, string]>({ name, text, values, rowMode: 'array' });
     for (const [key, body] of result.rows) into.set(key, wireString(body));
   };
@@ -160,7 +182,12 @@ export function createDocumentStore(opts: DocumentStoreOptions): DocumentStore {
     keys.forEach((key, i) => ids[kinds[i]!].push(Number(key.slice(1))));
     const found = new Map<string, string | Error>();
     try {
-      await readRows('atelier_documents', DOCUMENTS_STATEMENT, KINDS.map((kind) => ids[kind]), found);
+      await readRows(
+        'atelier_documents',
+        DOCUMENTS_STATEMENT,
+        KINDS.map((kind) => ids[kind]),
+        found,
+      );
     } catch (err) {
       // No connection fails the batch (retrying per kind would only log in again); an error
       // of the statement (a view missing, say) may belong to one view: each kind is read
@@ -179,11 +206,15 @@ export function createDocumentStore(opts: DocumentStoreOptions): DocumentStore {
     for (const kind of kinds) opts.onFetch?.(kind, seconds);
     return found;
   };
-  const batched = createBatcher({ read: readDocuments, maxBatch: MAX_BATCH, maxConcurrent: opts.maxConcurrentReads ?? Infinity });
+  const batched = createBatcher({
+    read: readDocuments,
+    maxBatch: MAX_BATCH,
+    maxConcurrent: opts.maxConcurrentReads ?? Infinity,
+  });
 
   const load = (key: string): Promise<string | undefined> => {
     if (key[0] === 'l') {
-      const [page, count] = key.slice(1).split(':').map(Number) as [number, number];
+      const { page, count } = pageOfKey(key);
       return bounded(() => readPage(page, count));
     }
     return bounded(() => batched(key));
@@ -200,13 +231,19 @@ export function createDocumentStore(opts: DocumentStoreOptions): DocumentStore {
 
   return {
     product: (kind, id) => cache.get(PREFIX[kind] + id),
-    page: (page, count) => cache.get(`l${page}:${count}`),
+    page: (page, count) => cache.get(pageKey(page, count)),
     encode: cache.encode,
     invalidate: () => cache.clear(),
-    drop: (keys, pages) => cache.drop(keys, pages),
+    drop: (keys, stalePage) => cache.drop(keys, stalePage),
     async warm(connections) {
       // Concurrent statements make the pool open a connection for each.
-      const empty = (): Promise<void> => readRows('atelier_documents', DOCUMENTS_STATEMENT, KINDS.map(() => []), new Map());
+      const empty = (): Promise<void> =>
+        readRows(
+          'atelier_documents',
+          DOCUMENTS_STATEMENT,
+          KINDS.map(() => []),
+          new Map(),
+        );
       await Promise.allSettled(Array.from({ length: connections }, empty));
     },
     cacheStats: () => cache.stats(),

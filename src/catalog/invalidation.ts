@@ -1,8 +1,9 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { parseCatalogNotice } from '../postgres/catalog-notice';
+import { parseCatalogNotice, parseListChange, type ListChange } from '../postgres/catalog-notice';
 import type { ReadRouter } from '../postgres/replicas';
 import type { DocumentStore } from './documents';
+import { stalePages } from './listing-pages';
 
 export interface InvalidationOptions {
   documents: Pick<DocumentStore, 'invalidate' | 'drop'>;
@@ -15,8 +16,8 @@ export interface InvalidationOptions {
 
 /**
  * Turns catalog notices (src/postgres/catalog-notice.ts) into cache invalidation: a new
- * catalog clears the cache, a change set drops exactly the documents it rebuilt (and the
- * listing pages when the list changed). Either waits first for the replicas' check
+ * catalog clears the cache, a change set drops exactly the documents it rebuilt and the
+ * listing pages holding a position it changed. Either waits first for the replicas' check
  * (replicas.ts), so no read after the drop can come from a replica that has not replayed it.
  * Returns the notice handler; its promise settles once the cache is updated (tests await it).
  */
@@ -48,8 +49,22 @@ export function createInvalidation(opts: InvalidationOptions): (payload: string)
         return;
       }
     }
-    const pages = keys.includes('l');
-    const dropped = documents.drop(pages ? keys.filter((k) => k !== 'l') : keys, pages);
-    log.info({ version: String(notice.version), keys: keys.length, dropped, pages }, 'catalog change set: documents dropped');
+    const docs: string[] = [];
+    const positions: ListChange[] = [];
+    let everyPage = false;
+    for (const key of keys) {
+      if (key[0] !== 'l') docs.push(key);
+      else {
+        const change = parseListChange(key);
+        if (change === 'all') everyPage = true;
+        else positions.push(change);
+      }
+    }
+    const stalePage = everyPage ? () => true : positions.length > 0 ? stalePages(positions) : undefined;
+    const dropped = documents.drop(docs, stalePage);
+    log.info(
+      { version: String(notice.version), keys: keys.length, dropped, pages: everyPage ? 'all' : positions.length },
+      'catalog change set: documents dropped',
+    );
   };
 }

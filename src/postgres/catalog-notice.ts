@@ -3,7 +3,9 @@
  * workers. Payloads:
  * - `"<version>"`: a new catalog (a load, a refresh): every cached document goes;
  * - `"<version> <key>,<key>,…"`: a change set rebuilt these documents (cache keys:
- *   `p<id>`, `s<id>`, `r<id>`, and `l` for every listing page): only they go;
+ *   `p<id>`, `s<id>`, `r<id>`) and changed these positions of the listing (`l<p>` one
+ *   position, `l<a>-<b>` positions a to b; `l` alone, as earlier versions wrote it, every
+ *   position): only they, and the pages holding those positions, go;
  * - `"<version> @"`: the same, with keys too many for a payload: they are in
  *   `catalog.catalog_changes` under that version.
  * Anything else (the listener's own "reconnected" notice) clears everything.
@@ -15,7 +17,25 @@ export type CatalogNotice =
 
 // PostgreSQL refuses payloads of 8000 bytes or more.
 export const MAX_PAYLOAD_BYTES = 7999;
-const KEY = /^(?:[psr]\d+|l)$/;
+const KEY = /^(?:[psr]\d+|l(?:\d+(?:-\d+)?)?)$/;
+
+/** Listing positions (1-based, inclusive) whose entries a change set changed. */
+export interface ListChange {
+  from: number;
+  to: number;
+}
+
+/** The key naming positions `from` to `to` of the listing. */
+export const listChangeKey = ({ from, to }: ListChange): string => (from === to ? `l${from}` : `l${from}-${to}`);
+
+/** The positions a listing key names: 'all' for `l` (and for anything unreadable: the safe reading). */
+export function parseListChange(key: string): ListChange | 'all' {
+  const m = /^l(\d+)(?:-(\d+))?$/.exec(key);
+  if (m === null) return 'all';
+  const from = Number(m[1]);
+  const to = m[2] === undefined ? from : Number(m[2]);
+  return to >= from ? { from, to } : 'all';
+}
 
 /** The payload announcing a change set's keys, or the stored marker when they do not fit. */
 export function changesPayload(version: number, keys: readonly string[]): string {

@@ -1,6 +1,12 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { createDocumentCache, ENTRY_OVERHEAD_BYTES, NOT_FOUND, type CacheEntry, type Loader } from '../../src/catalog/cache';
+import {
+  createDocumentCache,
+  ENTRY_OVERHEAD_BYTES,
+  NOT_FOUND,
+  type CacheEntry,
+  type Loader,
+} from '../../src/catalog/cache';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const tick = (ms = 5): Promise<void> => sleep(ms);
@@ -20,7 +26,12 @@ const resolve = async (value: CacheEntry | Promise<CacheEntry>): Promise<CacheEn
 describe('document cache (unit)', () => {
   it('when documents exceed the byte budget, then old ones are evicted and the budget holds', async () => {
     const body = 'x'.repeat(10_000);
-    const cache = createDocumentCache({ maxBytes: 100_000, ttlMs: 60_000, notFoundTtlMs: 1000, load: async () => body });
+    const cache = createDocumentCache({
+      maxBytes: 100_000,
+      ttlMs: 60_000,
+      notFoundTtlMs: 1000,
+      load: async () => body,
+    });
     for (let i = 0; i < 100; i++) await resolve(cache.get(`p${i}`));
     const stats = cache.stats();
     expect(stats.bytes).to.be.at.most(100_000);
@@ -104,7 +115,7 @@ describe('document cache (unit)', () => {
     expect(load.calls).to.have.length(2);
   });
 
-  it('when keys are dropped, then only they (and the pages, when asked) are read again, and their loads in flight are not kept', async () => {
+  it('when keys are dropped, then only they (and the pages named) are read again, and their loads in flight are not kept', async () => {
     let version = 1;
     const load = countingLoader(async (key) => {
       const v = version;
@@ -114,7 +125,7 @@ describe('document cache (unit)', () => {
     const cache = createDocumentCache({ maxBytes: 1e6, ttlMs: 60_000, notFoundTtlMs: 1000, load });
     for (const key of ['p1', 'p2', 's1', 'l1:5', 'l2:5']) await resolve(cache.get(key));
     const inFlight = resolve(cache.get('r1'));
-    expect(cache.drop(['p1', 'r1', 'p9'], false)).to.equal(1);
+    expect(cache.drop(['p1', 'r1', 'p9'])).to.equal(1);
     version = 2;
     const old = await inFlight;
     expect(old !== NOT_FOUND && old.body).to.equal('{"key":"r1","v":1}');
@@ -124,7 +135,10 @@ describe('document cache (unit)', () => {
       const fresh = await resolve(cache.get(key));
       expect(fresh !== NOT_FOUND && fresh.body, key).to.equal(`{"key":"${key}","v":2}`);
     }
-    expect(cache.drop([], true)).to.equal(2);
+    // Only the pages the predicate names.
+    expect(cache.drop([], (key) => key === 'l2:5')).to.equal(1);
+    expect(cache.get('l1:5')).to.not.be.instanceOf(Promise);
+    expect(cache.drop([], () => true)).to.equal(1);
     expect(cache.get('l1:5')).to.be.instanceOf(Promise);
     expect(cache.get('p2')).to.not.be.instanceOf(Promise);
   });
@@ -134,7 +148,13 @@ describe('document cache (unit)', () => {
     let now = 1000;
     const body = 'x'.repeat(1000);
     const entry = 1000 + 'l10:5'.length + ENTRY_OVERHEAD_BYTES;
-    const cache = createDocumentCache({ maxBytes: 20 * entry, ttlMs: 60_000, notFoundTtlMs: 1000, load: async () => body, clock: { now: () => now } });
+    const cache = createDocumentCache({
+      maxBytes: 20 * entry,
+      ttlMs: 60_000,
+      notFoundTtlMs: 1000,
+      load: async () => body,
+      clock: { now: () => now },
+    });
     for (let i = 10; i < 50; i++) await resolve(cache.get(`l${i}:5`));
     expect(cache.stats()).to.include({ entries: 20, pages: 20 });
     // Documents evict the oldest pages (l30–l34); an evicted page leaves the index.
@@ -147,7 +167,7 @@ describe('document cache (unit)', () => {
     expect(reloaded).to.be.instanceOf(Promise);
     await resolve(reloaded);
     expect(cache.stats()).to.include({ entries: 20, pages: 15 });
-    expect(cache.drop([], true)).to.equal(15);
+    expect(cache.drop([], () => true)).to.equal(15);
     expect(cache.stats()).to.include({ entries: 5, pages: 0 });
   });
 });

@@ -8,8 +8,10 @@ function parts(stored: Map<number, string[]> | Error) {
   const opts = {
     documents: {
       invalidate: () => void calls.push('invalidate'),
-      drop: (keys: readonly string[], pages: boolean) => {
-        calls.push(`drop ${keys.join(',')}${pages ? ' +pages' : ''}`);
+      // Records which of a few cached pages (positions 1–5, 6–10, 1–50, 501–550) would go.
+      drop: (keys: readonly string[], stalePage?: (key: string) => boolean) => {
+        const pages = ['l1:5', 'l2:5', 'l1:50', 'l11:50'].filter((k) => stalePage?.(k));
+        calls.push(`drop ${keys.join(',')}${pages.length > 0 ? ` +${pages.join(' ')}` : ''}`);
         return keys.length;
       },
     },
@@ -33,18 +35,40 @@ describe('cache invalidation from catalog notices (unit)', () => {
     expect(calls).to.deep.equal(['replicas checked', 'invalidate']);
   });
 
-  it('when a change set names its keys, then exactly they go, with the pages when the list changed', async () => {
+  it('when a change set names its keys, then exactly they go, with the pages holding a listing position it changed', async () => {
     const { calls, onNotice } = parts(new Map());
-    await onNotice('8 p1,s1,l');
+    await onNotice('8 p1,s1,l3');
     await onNotice('9 r2');
-    expect(calls).to.deep.equal(['replicas checked', 'drop p1,s1 +pages', 'replicas checked', 'drop r2']);
+    await onNotice('10 p7,l7-8');
+    await onNotice('11 l600-1000');
+    // `l` alone (change sets of earlier versions): every page.
+    await onNotice('12 p9,l');
+    expect(calls).to.deep.equal([
+      'replicas checked',
+      'drop p1,s1 +l1:5 l1:50',
+      'replicas checked',
+      'drop r2',
+      'replicas checked',
+      'drop p7 +l2:5 l1:50',
+      'replicas checked',
+      'drop ',
+      'replicas checked',
+      'drop p9 +l1:5 l2:5 l1:50 l11:50',
+    ]);
   });
 
   it('when the keys were too many for the notice, then they are read from the primary and dropped', async () => {
-    const { calls, onNotice } = parts(new Map([[10, ['p3', 'l']]]));
+    const { calls, onNotice } = parts(new Map([[10, ['p3', 'l520-530']]]));
     await onNotice('10 @');
     await onNotice('11 @');
-    expect(calls).to.deep.equal(['replicas checked', 'read keys of 10', 'drop p3 +pages', 'replicas checked', 'read keys of 11', 'drop ']);
+    expect(calls).to.deep.equal([
+      'replicas checked',
+      'read keys of 10',
+      'drop p3 +l11:50',
+      'replicas checked',
+      'read keys of 11',
+      'drop ',
+    ]);
   });
 
   it('when the stored keys cannot be read, then the whole cache goes (never a stale document kept)', async () => {

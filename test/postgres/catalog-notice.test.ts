@@ -1,16 +1,40 @@
 import { expect } from 'chai';
-import { changesPayload, MAX_PAYLOAD_BYTES, parseCatalogNotice } from '../../src/postgres/catalog-notice';
+import {
+  changesPayload,
+  listChangeKey,
+  MAX_PAYLOAD_BYTES,
+  parseCatalogNotice,
+  parseListChange,
+} from '../../src/postgres/catalog-notice';
 
 describe('catalog notices (unit)', () => {
   it('when a load announces a version, then the notice clears everything', () => {
     expect(parseCatalogNotice('12')).to.deep.equal({ kind: 'catalog', version: '12' });
-    expect(parseCatalogNotice('unknown (listener reconnected)')).to.deep.equal({ kind: 'catalog', version: 'unknown (listener reconnected)' });
+    expect(parseCatalogNotice('unknown (listener reconnected)')).to.deep.equal({
+      kind: 'catalog',
+      version: 'unknown (listener reconnected)',
+    });
   });
 
   it('when a change set names its keys, then they are read back exactly', () => {
-    const payload = changesPayload(13, ['p1', 's22', 'r333', 'l']);
-    expect(payload).to.equal('13 p1,s22,r333,l');
-    expect(parseCatalogNotice(payload)).to.deep.equal({ kind: 'changes', version: '13', keys: ['p1', 's22', 'r333', 'l'] });
+    const payload = changesPayload(13, ['p1', 's22', 'r333', 'l7', 'l9-12', 'l']);
+    expect(payload).to.equal('13 p1,s22,r333,l7,l9-12,l');
+    expect(parseCatalogNotice(payload)).to.deep.equal({
+      kind: 'changes',
+      version: '13',
+      keys: ['p1', 's22', 'r333', 'l7', 'l9-12', 'l'],
+    });
+  });
+
+  it('when listing positions are named, then each key reads back as its positions, and `l` or a reversed range as every position', () => {
+    expect(listChangeKey({ from: 7, to: 7 })).to.equal('l7');
+    expect(listChangeKey({ from: 9, to: 12 })).to.equal('l9-12');
+    expect(parseListChange('l7')).to.deep.equal({ from: 7, to: 7 });
+    expect(parseListChange('l9-12')).to.deep.equal({ from: 9, to: 12 });
+    expect(parseListChange('l')).to.equal('all');
+    expect(parseListChange('l12-9')).to.equal('all');
+    expect(parseListChange('lx')).to.equal('all');
+    expect(parseCatalogNotice('16 l1-').kind).to.equal('catalog');
   });
 
   it('when the keys do not fit a notification, then it points at the stored keys', () => {

@@ -6,6 +6,8 @@ import pg from 'pg';
 import { applyChanges } from '../../../../db/etl/apply-changes';
 import { reloadCatalog } from '../../../../db/etl/reload-catalog';
 import { DOCUMENTS_STATEMENT, PAGE_STATEMENT } from '../../../../src/catalog/documents';
+import { stalePages } from '../../../../src/catalog/listing-pages';
+import { parseListChange, type ListChange } from '../../../../src/postgres/catalog-notice';
 import { foldOverlays, refreshDocuments } from '../../../../src/postgres/live-catalog';
 import { createTestDatabase, type TestDatabase } from '../../../support/postgres';
 import { catalogTables, emptyCatalog, merge, writeExport, type Catalog, type ChangeSet, type Row } from './model';
@@ -44,7 +46,12 @@ function baseCatalog(): Catalog {
       default_price: `${10 + (id % 90)}.${id % 2 ? '5' : '00'}`,
     });
     for (let i = Math.floor(rnd() * 3); i > 0; i--) {
-      c.features.set(feature, { id: feature, product_id: id, feature: pick(['Fabric', 'Sole', 'Lenses']), value: rnd() < 0.2 ? null : `v${feature}` });
+      c.features.set(feature, {
+        id: feature,
+        product_id: id,
+        feature: pick(['Fabric', 'Sole', 'Lenses']),
+        value: rnd() < 0.2 ? null : `v${feature}`,
+      });
       feature++;
     }
     for (let s = 1 + Math.floor(rnd() * 3); s > 0; s--) {
@@ -57,28 +64,47 @@ function baseCatalog(): Catalog {
         default_style: s === 1 ? 1 : 0,
       });
       for (let p = Math.floor(rnd() * 4); p > 0; p--) {
-        c.photos.set(photo, { id: photo, styleId: style, url: `https://img/${photo}.jpg`, thumbnail_url: `https://img/t${photo}.jpg` });
+        c.photos.set(photo, {
+          id: photo,
+          styleId: style,
+          url: `https://img/${photo}.jpg`,
+          thumbnail_url: `https://img/t${photo}.jpg`,
+        });
         photo++;
       }
       for (let k = Math.floor(rnd() * 5); k > 0; k--) {
-        c.skus.set(sku, { id: sku, styleId: style, size: pick(['XS', 'S', 'M', '7.5']), quantity: Math.floor(rnd() * 30) });
+        c.skus.set(sku, {
+          id: sku,
+          styleId: style,
+          size: pick(['XS', 'S', 'M', '7.5']),
+          quantity: Math.floor(rnd() * 30),
+        });
         sku++;
       }
       style++;
     }
     // Related ids include gaps (13, 26, …: not products until a change set adds them), the product itself and repeats.
     for (let r = Math.floor(rnd() * 5); r > 0; r--) {
-      c.related.set(related, { id: related, current_product_id: id, related_product_id: pick([13, 26, id, 1 + Math.floor(rnd() * 260)]) });
+      c.related.set(related, {
+        id: related,
+        current_product_id: id,
+        related_product_id: pick([13, 26, id, 1 + Math.floor(rnd() * 260)]),
+      });
       related++;
     }
   }
   return c;
 }
 
-const ofProduct = (c: Catalog, table: 'styles', product: number): Row[] => [...c[table].values()].filter((r) => r.productId === product);
+const ofProduct = (c: Catalog, table: 'styles', product: number): Row[] =>
+  [...c[table].values()].filter((r) => r.productId === product);
 
 /** The first change set: updates, additions, removals, moves; plus the defects written as raw lines. */
-function firstChanges(base: Catalog): { changes: ChangeSet; defects: Record<string, string[]>; deletionDefects: string[] } {
+function firstChanges(base: Catalog): {
+  changes: ChangeSet;
+  defects: Record<string, string[]>;
+  deletionDefects: string[];
+} {
   const p = (id: number, patch: Row): Row => ({ ...base.product.get(id)!, ...patch });
   const styleOf30 = ofProduct(base, 'styles', 30)[0]!;
   const styleOf31 = ofProduct(base, 'styles', 31)[0]!;
@@ -101,9 +127,30 @@ function firstChanges(base: Catalog): { changes: ChangeSet; defects: Record<stri
         p(6, { default_price: '2000.00' }),
         p(7, { name: 'Renamed "again", ☃' }),
         p(8, {}), // identical: nothing changes
-        { id: 13, name: 'Gap filler', slogan: 'new', description: 'added in the middle', category: 'Hats', default_price: '13.00' },
-        { id: 26, name: 'Second gap', slogan: 'new', description: 'added, removed later', category: 'Hats', default_price: '26.00' },
-        { id: 500, name: 'At the end', slogan: 'new', description: 'added last', category: 'Hats', default_price: '500.00' },
+        {
+          id: 13,
+          name: 'Gap filler',
+          slogan: 'new',
+          description: 'added in the middle',
+          category: 'Hats',
+          default_price: '13.00',
+        },
+        {
+          id: 26,
+          name: 'Second gap',
+          slogan: 'new',
+          description: 'added, removed later',
+          category: 'Hats',
+          default_price: '26.00',
+        },
+        {
+          id: 500,
+          name: 'At the end',
+          slogan: 'new',
+          description: 'added last',
+          category: 'Hats',
+          default_price: '500.00',
+        },
       ],
       styles: [
         { ...styleOf30, sale_price: '1.00' },
@@ -151,15 +198,35 @@ function secondChanges(after: Catalog): ChangeSet {
   };
 }
 
-/** What a change set must drop: the documents whose bytes differ, and 'l' when any page does. */
-function changedKeys(before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): string[] {
-  const keys = new Set<string>();
-  for (const key of new Set([...before.keys(), ...after.keys()])) if (before.get(key) !== after.get(key)) keys.add(key.startsWith('l') ? 'l' : key);
-  return [...keys].sort();
+/** The documents whose bytes differ, and the pages, apart. */
+function changed(
+  before: ReadonlyMap<string, string>,
+  after: ReadonlyMap<string, string>,
+): { documents: string[]; pages: string[] } {
+  const differ = [...new Set([...before.keys(), ...after.keys()])].filter((key) => before.get(key) !== after.get(key));
+  return {
+    documents: differ.filter((k) => !k.startsWith('l')).sort(),
+    pages: differ.filter((k) => k.startsWith('l')).sort(),
+  };
+}
+
+/** What a change set's keys drop, given every key served before: its documents, and the pages holding a position it names. */
+function dropped(
+  keys: readonly string[],
+  served: ReadonlyMap<string, string>,
+): { documents: string[]; pages: string[] } {
+  const positions = keys.filter((k) => k.startsWith('l')).map(parseListChange);
+  expect(positions, 'no change set drops every page').to.not.include('all');
+  const stale = stalePages(positions as ListChange[]);
+  return {
+    documents: keys.filter((k) => !k.startsWith('l')).sort(),
+    pages: [...served.keys()].filter((k) => k.startsWith('l') && stale(k)).sort(),
+  };
 }
 
 // Timestamps come from each load's clock: compared apart (see the tests below).
-const withoutTimes = (body: string): string => body.replace(/"created_at":"[^"]*","updated_at":"[^"]*"/g, '"created_at":0,"updated_at":0');
+const withoutTimes = (body: string): string =>
+  body.replace(/"created_at":"[^"]*","updated_at":"[^"]*"/g, '"created_at":0,"updated_at":0');
 
 /** Every document the service can serve: three kinds for ids 0…1001, and all pages of three sizes. */
 async function everyDocument(url: string): Promise<Map<string, string>> {
@@ -168,14 +235,22 @@ async function everyDocument(url: string): Promise<Map<string, string>> {
   try {
     const ids = Array.from({ length: 1002 }, (_, i) => i);
     const out = new Map<string, string>();
-    const { rows } = await client.query<[string, string]>({ text: DOCUMENTS_STATEMENT, values: [ids, ids, ids], rowMode: 'array' });
+    const { rows } = await client.query<[string, string]>({
+      text: DOCUMENTS_STATEMENT,
+      values: [ids, ids, ids],
+      rowMode: 'array',
+    });
     for (const [key, body] of rows) {
       expect(out.has(key), `${key} answered twice`).to.equal(false);
       out.set(key, body);
     }
     for (const count of [1, 7, 50]) {
       for (let page = 1; page <= Math.ceil(260 / count) + 1; page++) {
-        const r = await client.query<[string]>({ text: PAGE_STATEMENT, values: [(page - 1) * count, page * count], rowMode: 'array' });
+        const r = await client.query<[string]>({
+          text: PAGE_STATEMENT,
+          values: [(page - 1) * count, page * count],
+          rowMode: 'array',
+        });
         out.set(`l${page}:${count}`, r.rows[0]![0]);
       }
     }
@@ -206,10 +281,18 @@ describe('Change sets against a full load of the merged export (the oracle)', fu
       Object.fromEntries(Object.entries(one.rows).map(([t, rows]) => [t, [...rows, ...(first.defects[t] ?? [])]])),
       [...one.deletions.map(([t, id]) => `${t},${id}`), ...first.deletionDefects],
     );
-    writeExport(path.join(tmp, 'two'), second.rows, second.deletions.map(([t, id]) => `${t},${id}`));
+    writeExport(
+      path.join(tmp, 'two'),
+      second.rows,
+      second.deletions.map(([t, id]) => `${t},${id}`),
+    );
     [live, oracle] = await Promise.all([createTestDatabase(), createTestDatabase()]);
     await reloadCatalog({ url: live.url, dir: path.join(tmp, 'base'), rejectsPath: path.join(tmp, 'r-base.csv') });
-    await reloadCatalog({ url: oracle.url, dir: path.join(tmp, 'merged'), rejectsPath: path.join(tmp, 'r-merged.csv') });
+    await reloadCatalog({
+      url: oracle.url,
+      dir: path.join(tmp, 'merged'),
+      rejectsPath: path.join(tmp, 'r-merged.csv'),
+    });
   });
 
   after(async () => {
@@ -219,29 +302,55 @@ describe('Change sets against a full load of the merged export (the oracle)', fu
 
   it('when two change sets are applied, then every document and page is the bytes of a full load of the merged export', async () => {
     const before = await everyDocument(live.url);
-    const one = await applyChanges({ url: live.url, dir: path.join(tmp, 'one'), rejectsPath: path.join(tmp, 'r-one.csv') });
+    const one = await applyChanges({
+      url: live.url,
+      dir: path.join(tmp, 'one'),
+      rejectsPath: path.join(tmp, 'r-one.csv'),
+    });
     // Rejects: every defect line, with its reason; the summary reconciles per file.
     const rejects = fs.readFileSync(path.join(tmp, 'r-one.csv'), 'utf8');
-    for (const reason of ['default_price is not a price', 'wrong field count', 'duplicate id 5', 'unknown productId 10', 'unknown productId 99999', 'unknown styleId', 'quantity is not a non-negative integer', 'no product row with id 99999 to delete', 'file is not one of', 'id is not a non-negative integer', 'duplicate deletion of features']) {
+    for (const reason of [
+      'default_price is not a price',
+      'wrong field count',
+      'duplicate id 5',
+      'unknown productId 10',
+      'unknown productId 99999',
+      'unknown styleId',
+      'quantity is not a non-negative integer',
+      'no product row with id 99999 to delete',
+      'file is not one of',
+      'id is not a non-negative integer',
+      'duplicate deletion of features',
+    ]) {
       expect(rejects).to.include(reason);
     }
     const counts = Object.fromEntries(one.files.map((f) => [f.file, f]));
     expect(counts['product.csv']).to.deep.equal({ file: 'product.csv', read: 10, loaded: 7, rejected: 3, dropped: 0 });
     expect(counts['related.csv']).to.deep.equal({ file: 'related.csv', read: 2, loaded: 1, rejected: 0, dropped: 1 });
-    expect(counts['deletions.csv']).to.deep.equal({ file: 'deletions.csv', read: 9, loaded: 5, rejected: 4, dropped: 0 });
+    expect(counts['deletions.csv']).to.deep.equal({
+      file: 'deletions.csv',
+      read: 9,
+      loaded: 5,
+      rejected: 4,
+      dropped: 0,
+    });
     // Only what changed: the identical product 8 and untouched 100 keep their documents.
-    expect(one.keys).to.include.members(['p5', 'p6', 'p7', 'p13', 's13', 'r13', 'p10', 's10', 'r10', 'r40', 'l']);
+    expect(one.keys).to.include.members(['p5', 'p6', 'p7', 'p13', 's13', 'r13', 'p10', 's10', 'r10', 'r40']);
     expect(one.keys).to.not.include.members(['p8', 'p100', 's100', 'r100']);
 
-    // Exactly those: every document whose bytes changed, no other.
+    // Exactly those: every document and page whose bytes changed, no other.
     const between = await everyDocument(live.url);
-    expect([...one.keys].sort()).to.deep.equal(changedKeys(before, between));
+    expect(dropped(one.keys, before)).to.deep.equal(changed(before, between));
 
-    const two = await applyChanges({ url: live.url, dir: path.join(tmp, 'two'), rejectsPath: path.join(tmp, 'r-two.csv') });
+    const two = await applyChanges({
+      url: live.url,
+      dir: path.join(tmp, 'two'),
+      rejectsPath: path.join(tmp, 'r-two.csv'),
+    });
     expect(two.version).to.equal(one.version + 1);
 
     const [got, want] = await Promise.all([everyDocument(live.url), everyDocument(oracle.url)]);
-    expect([...two.keys].sort()).to.deep.equal(changedKeys(between, got));
+    expect(dropped(two.keys, between)).to.deep.equal(changed(between, got));
     expect([...got.keys()].sort()).to.deep.equal([...want.keys()].sort());
     for (const [key, body] of want) expect(withoutTimes(got.get(key)!), key).to.equal(withoutTimes(body));
     // Timestamps: an untouched product keeps its bytes exactly; a changed one is updated after its creation.
