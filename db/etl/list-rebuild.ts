@@ -14,13 +14,13 @@ import { listChangeKey, type ListChange } from '../../src/postgres/catalog-notic
  * positions before this set (what the workers' cached pages hold): those changed in place, and
  * the moves in id order, each with the position before it (a removed entry's own, an added
  * one's predecessor's). A position is the entries up to the id: the view's position of the
- * greatest id not above it, plus the moves up to it, read in the statement's snapshot
- * (list_moves as it was before this set).
+ * greatest id not above it (the entry's own when the view holds it, already read), plus the
+ * moves up to it, read in the statement's snapshot (list_moves as it was before this set).
  */
 const REBUILD_LIST = `WITH a AS (
     SELECT DISTINCT id FROM pg_temp.affected WHERE kind = 'l'
   ), n AS (
-    SELECT a.id, d.body, v.id IS NOT NULL AS in_view, v.body AS view_body
+    SELECT a.id, d.body, v.id IS NOT NULL AS in_view, v.pos AS view_pos, v.body AS view_body
       FROM a LEFT JOIN catalog.list_docs(ARRAY(SELECT id FROM a)) d ON d.id = a.id LEFT JOIN catalog.product_list_doc v ON v.id = a.id
   ), served AS (
     SELECT n.id, CASE WHEN o.id IS NOT NULL THEN o.body ELSE n.view_body END AS body
@@ -36,7 +36,7 @@ const REBUILD_LIST = `WITH a AS (
     ON CONFLICT (id) DO UPDATE SET move = EXCLUDED.move
   ), changed AS (
     SELECT n.id, s.body IS NOT NULL AS was, n.body IS NOT NULL AS now,
-           coalesce((SELECT v.pos FROM catalog.product_list_doc v WHERE v.id <= n.id ORDER BY v.id DESC LIMIT 1), 0)
+           coalesce(n.view_pos, (SELECT v.pos FROM catalog.product_list_doc v WHERE v.id < n.id ORDER BY v.id DESC LIMIT 1), 0)
              + coalesce((SELECT sum(m.move) FROM catalog.list_moves m WHERE m.id <= n.id), 0) AS pos
       FROM n JOIN served s ON s.id = n.id WHERE n.body IS DISTINCT FROM s.body
   )
