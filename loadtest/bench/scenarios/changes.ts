@@ -139,11 +139,20 @@ async function idleCost(loop: ChangeLoop): Promise<{ applyMs: number; postgresMs
 const hitRatio = (from: { hits: number; misses: number }, to: { hits: number; misses: number }): number =>
   (to.hits - from.hits) / (to.hits - from.hits + to.misses - from.misses);
 
-/** Cache hits and misses so far, summed over the workers. */
-const cacheCounts = async (service: Service): Promise<{ hits: number; misses: number }> => ({
-  hits: await service.metric('atelier_cache_hits_total'),
-  misses: await service.metric('atelier_cache_misses_total'),
-});
+/** Cache hits and misses, and seconds in the garbage collector (every kind), so far, summed over the workers. */
+async function cacheCounts(service: Service): Promise<{ hits: number; misses: number; gcSeconds: number }> {
+  const text = await service.metricsText();
+  const sum = (name: string): number =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
+      .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+  return { hits: sum('atelier_cache_hits_total'), misses: sum('atelier_cache_misses_total'), gcSeconds: sum('nodejs_gc_duration_seconds_sum') };
+}
+
+/** The service's CPU a request (µs) and its workers' time in the collector (ms a second) over one measured run. */
+const perRequest = (m: Measured, gcSeconds: number, seconds: number): string =>
+  `${((1e6 * m.serverCores) / m.rps).toFixed(0)} µs CPU a request, GC ${((1000 * gcSeconds) / seconds).toFixed(0)} ms/s`;
 
 /**
  * Hot page views (the default model, the hot scenario's products) on a copy of the catalog's
@@ -200,10 +209,13 @@ export async function changesScenario(ctx: BenchContext): Promise<void> {
     // service's rate drifts within a run (a cache still filling, a neighbour on the machine;
     // one run's rounds without sets read 31.0k, 26.9k, 21.1k req/s in turn), and a round
     // always measured second would carry the drift into every ratio.
+    const quietCost: string[] = [];
     const measureQuiet = async (): Promise<void> => {
       const from = await cacheCounts(service);
       quiet.push(await ctx.measure(service.url, pathsFile, service.pids));
-      quietHits.push(hitRatio(from, await cacheCounts(service)));
+      const to = await cacheCounts(service);
+      quietHits.push(hitRatio(from, to));
+      quietCost.push(perRequest(quiet.at(-1)!, to.gcSeconds - from.gcSeconds, opt.duration));
     };
     await measureQuiet();
     for (let r = 0; r < opt.rounds; r++) {
@@ -225,7 +237,7 @@ export async function changesScenario(ctx: BenchContext): Promise<void> {
       const [q0, q1] = quiet.slice(-2) as [Measured, Measured];
       ratios.push(c.rps / ((q0.rps + q1.rps) / 2));
       const round = rounds.at(-1)!;
-      ctx.say(`${name}: round ${r + 1}: ${q0.rps.toFixed(0)} req/s without, ${c.rps.toFixed(0)} with ${round.sets} change sets, ${q1.rps.toFixed(0)} without (ratio ${ratios.at(-1)!.toFixed(2)}) (apply median ${median(round.applyMs).toFixed(0)} ms, max ${Math.max(...round.applyMs).toFixed(0)} ms, ${round.late} late; CPU a set: the feed's session ${cpu.sessionMs.toFixed(0)} ms + feed ${cpu.feedMs.toFixed(0)} ms), hit ratio ${(100 * quietHits.at(-1)!).toFixed(2)} % without (after), ${(100 * hits.at(-1)!).toFixed(2)} % with`);
+      ctx.say(`${name}: round ${r + 1}: ${q0.rps.toFixed(0)} req/s without, ${c.rps.toFixed(0)} with ${round.sets} change sets, ${q1.rps.toFixed(0)} without (ratio ${ratios.at(-1)!.toFixed(2)}) (apply median ${median(round.applyMs).toFixed(0)} ms, max ${Math.max(...round.applyMs).toFixed(0)} ms, ${round.late} late; CPU a set: the feed's session ${cpu.sessionMs.toFixed(0)} ms + feed ${cpu.feedMs.toFixed(0)} ms), hit ratio ${(100 * quietHits.at(-1)!).toFixed(2)} % without (after), ${(100 * hits.at(-1)!).toFixed(2)} % with; service ${quietCost.at(-2)!} without (before), ${perRequest(c, after.gcSeconds - before.gcSeconds, opt.duration)} with`);
     }
     // The change sets reached the service: the last one's price, from every worker, 1 s after it committed (the fleet-wide target).
     await sleep(1000);
