@@ -125,7 +125,10 @@ describe('open-model runner against a server that stalls 200 ms (real processes,
 
   it('when the server stalls during the warm-up, then nothing of it is recorded: the measured run starts after', async () => {
     const [open] = await Promise.all([
-      runOpenModel({ url, pathsFile, rate: 1000, durationSeconds: 2, ...OPEN, warmUpSeconds: 2 }, 0.02, () => [server.pid!]),
+      // Late means 50 ms behind here, a quarter of the stall: a send held up by the stall's
+      // backlog counts, a scheduling hiccup of a busy CI machine does not (with 10 ms, one run
+      // counted 163 sends 10–32 ms late after a clean warm-up: max latency 32 ms).
+      runOpenModel({ url, pathsFile, rate: 1000, durationSeconds: 2, ...OPEN, lateMs: 50, warmUpSeconds: 2 }, 0.02, () => [server.pid!]),
       stallIn(700),
     ]);
     console.log(`      ${describeOpenModel(open)}`);
