@@ -39,18 +39,10 @@ const UPSERTS: Array<{ table: string; columns: string[]; touch?: string; written
     touch: 'updated_at = now()',
     written: "SELECT k.kind, w.id FROM w CROSS JOIN (VALUES ('p'), ('l')) k (kind)",
   },
-  {
-    table: 'styles',
-    columns: ['product_id', 'name', 'sale_price', 'original_price', 'default_style'],
-    written: "SELECT 's', product_id FROM w",
-  },
+  { table: 'styles', columns: ['product_id', 'name', 'sale_price', 'original_price', 'default_style'], written: "SELECT 's', product_id FROM w" },
   { table: 'features', columns: ['product_id', 'feature', 'value'], written: "SELECT 'p', product_id FROM w" },
   { table: 'photos', columns: ['style_id', 'url', 'thumbnail_url'] },
-  {
-    table: 'skus',
-    columns: ['style_id', 'size', 'quantity'],
-    written: "SELECT 's', s.product_id FROM catalog.styles s WHERE s.id = ANY (ARRAY(SELECT style_id FROM w))",
-  },
+  { table: 'skus', columns: ['style_id', 'size', 'quantity'], written: "SELECT 's', s.product_id FROM catalog.styles s WHERE s.id = ANY (ARRAY(SELECT style_id FROM w))" },
   { table: 'related', columns: ['current_product_id', 'related_product_id'] },
 ];
 
@@ -61,9 +53,7 @@ const upsert = ({ table, columns, touch, written }: (typeof UPSERTS)[number]): s
   const set = [...columns.map((c) => `${c} = EXCLUDED.${c}`), ...(touch ? [touch] : [])].join(', ');
   const write = `INSERT INTO catalog.${table} AS t (id, ${list}) SELECT id, ${list} FROM pg_temp.${table}
     ON CONFLICT (id) DO UPDATE SET ${set} WHERE (${columns.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM (${excluded})`;
-  return written
-    ? `WITH w AS (${write} RETURNING t.*) INSERT INTO pg_temp.affected (kind, id, sure) SELECT *, true FROM (${written}) x`
-    : write;
+  return written ? `WITH w AS (${write} RETURNING t.*) INSERT INTO pg_temp.affected (kind, id, sure) SELECT *, true FROM (${written}) x` : write;
 };
 
 const deleted = (table: string): string => `SELECT id FROM pg_temp.deleted WHERE tbl = '${table}'`;
@@ -142,9 +132,7 @@ const WORKING_TABLES = [
  * change set): emptied at every commit, so a long-lived session reuses them rather than
  * creating and dropping them every set.
  */
-export const WORKING_TABLES_SQL = WORKING_TABLES.map(
-  ([table, columns]) => `CREATE TEMP TABLE ${table} (${columns}) ON COMMIT DELETE ROWS`,
-);
+export const WORKING_TABLES_SQL = WORKING_TABLES.map(([table, columns]) => `CREATE TEMP TABLE ${table} (${columns}) ON COMMIT DELETE ROWS`);
 
 /**
  * Applies the staged change set to the live catalog in one transaction, with its new
@@ -172,26 +160,19 @@ export async function applyChangeSet(
   try {
     const live = await catalogVersion(client);
     if (live !== opts.baseVersion) {
-      throw new EtlError(
-        `the change set was prepared against catalog version ${opts.baseVersion}, but version ${live} is live`,
-      );
+      throw new EtlError(`the change set was prepared against catalog version ${opts.baseVersion}, but version ${live} is live`);
     }
     for (const [table, rows] of opts.deletions) {
-      if (rows.size > 0)
-        await client.query('INSERT INTO pg_temp.deleted SELECT $1, unnest($2::int[])', [table, [...rows.keys()]]);
+      if (rows.size > 0) await client.query('INSERT INTO pg_temp.deleted SELECT $1, unnest($2::int[])', [table, [...rows.keys()]]);
     }
     await client.query(`INSERT INTO pg_temp.del_product ${deleted('product')}`);
-    await client.query(
-      `INSERT INTO pg_temp.del_styles ${deleted('styles')} UNION SELECT s.id FROM catalog.styles s JOIN pg_temp.del_product d ON s.product_id = d.id`,
-    );
+    await client.query(`INSERT INTO pg_temp.del_styles ${deleted('styles')} UNION SELECT s.id FROM catalog.styles s JOIN pg_temp.del_product d ON s.product_id = d.id`);
     await client.query(
       'INSERT INTO pg_temp.existed SELECT id FROM catalog.product WHERE id IN (SELECT id FROM pg_temp.product UNION ALL SELECT id FROM pg_temp.del_product)',
     );
     // Temporary tables get no statistics of their own: without them the planner guesses their
     // size and may scan the 11M skus instead of probing them by id.
-    await client.query(
-      `ANALYZE ${['product', 'features', 'styles', 'photos', 'skus', 'related', 'deleted', 'del_product', 'del_styles', 'existed'].map((t) => `pg_temp.${t}`).join(', ')}`,
-    );
+    await client.query(`ANALYZE ${['product', 'features', 'styles', 'photos', 'skus', 'related', 'deleted', 'del_product', 'del_styles', 'existed'].map((t) => `pg_temp.${t}`).join(', ')}`);
     step('staged rows analyzed');
     await client.query(AFFECTED_BEFORE);
     step('products touched, before');
@@ -231,20 +212,18 @@ export async function applyChangeSet(
     step('list entries rebuilt');
     const documents = keys.length + list.changed;
     keys.push(...list.keys);
-    const { rows: counted } = await client.query<{ products: number }>(
-      'SELECT count(DISTINCT id)::int AS products FROM pg_temp.affected',
-    );
+    const { rows: counted } = await client.query<{ products: number }>('SELECT count(DISTINCT id)::int AS products FROM pg_temp.affected');
     const products = counted[0]?.products ?? 0;
 
     const version = live + 1;
-    await client.query("INSERT INTO catalog.catalog_info (version, source, kind) VALUES ($1, $2, 'changes')", [
+    await client.query("INSERT INTO catalog.catalog_info (version, source, kind) VALUES ($1, $2, 'changes')", [version, opts.source]);
+    await client.query('INSERT INTO catalog.catalog_changes (version, source, products, documents, keys) VALUES ($1, $2, $3, $4, $5)', [
       version,
       opts.source,
+      products,
+      documents,
+      keys,
     ]);
-    await client.query(
-      'INSERT INTO catalog.catalog_changes (version, source, products, documents, keys) VALUES ($1, $2, $3, $4, $5)',
-      [version, opts.source, products, documents, keys],
-    );
     await client.query('SELECT pg_notify($1, $2)', [CATALOG_CHANNEL, changesPayload(version, keys)]);
     await opts.beforeCommit?.();
     await client.query('COMMIT');

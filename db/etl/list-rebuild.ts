@@ -1,5 +1,5 @@
 import type { ClientBase } from 'pg';
-import { listChangeKey, type ListChange } from '../../src/postgres/catalog-notice';
+import { listChangeKey, mergeListChanges, type ListChange } from '../../src/postgres/catalog-notice';
 
 /**
  * A change set's listing (`/products?page&count`): its entries rebuilt into list_overlay, the
@@ -84,15 +84,7 @@ export function listChanges(list: Omit<ListRow, 'changed'>): ListChange[] {
   }
   if (last >= next) changes.push({ from: next, to: last });
   for (const pos of list.in_place) changes.push({ from: pos, to: pos });
-  // Sorted and merged: adjacent positions make one key.
-  changes.sort((a, b) => a.from - b.from);
-  const merged: ListChange[] = [];
-  for (const c of changes) {
-    const prev = merged.at(-1);
-    if (prev !== undefined && c.from <= prev.to + 1) prev.to = Math.max(prev.to, c.to);
-    else merged.push({ ...c });
-  }
-  return merged;
+  return mergeListChanges(changes);
 }
 
 export interface ListRebuilt {

@@ -168,8 +168,7 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
   const load = (key: string): Promise<CacheEntry> => {
     const loaded = opts.load(key).then(
       (body) => {
-        const entry: CacheEntry =
-          body === undefined ? NOT_FOUND : { key, body, etag: etagOf(body), wants: 0, compressing: false };
+        const entry: CacheEntry = body === undefined ? NOT_FOUND : { key, body, etag: etagOf(body), wants: 0, compressing: false };
         // No longer the key's load: a clear() or drop() came after it started, so it may hold
         // what the catalog no longer says. The waiting callers get it, the cache does not keep it.
         if (loading.get(key) === loaded) {
@@ -192,21 +191,14 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
     // Cleared, evicted, expired or replaced meanwhile: the result has no home.
     if (lru.peek(doc.key) !== doc) return;
     // Not smaller (a tiny document): identity is this coding's answer from now on.
-    const rep =
-      compressed.length < doc.body.length
-        ? { body: compressed.toString('latin1'), etag: codedEtag(doc.etag, coding) }
-        : null;
-    const next: Document =
-      coding === 'br'
-        ? { ...doc, br: rep, wants: 0, compressing: false }
-        : { ...doc, gzip: rep, wants: 0, compressing: false };
+    const rep = compressed.length < doc.body.length ? { body: compressed.toString('latin1'), etag: codedEtag(doc.etag, coding) } : null;
+    const next: Document = coding === 'br' ? { ...doc, br: rep, wants: 0, compressing: false } : { ...doc, gzip: rep, wants: 0, compressing: false };
     if (rep) counters.compressions++;
     lru.set(doc.key, next, { noUpdateTTL: true });
   };
 
   const encode = (doc: Document, coding: Coding): void => {
-    if (compression === undefined || compression.afterRequests === 0 || doc[coding] !== undefined || doc.compressing)
-      return;
+    if (compression === undefined || compression.afterRequests === 0 || doc[coding] !== undefined || doc.compressing) return;
     if (++doc.wants < compression.afterRequests || compressing >= compression.maxInFlight || !takeToken()) return;
     doc.compressing = true;
     compressing++;

@@ -2,15 +2,7 @@ import type { ReadPool } from '../postgres/replicas';
 import { isConnectionFailure } from '../postgres/errors';
 import { createBatcher } from './batch';
 import { CatalogOverloadedError } from './errors';
-import {
-  createDocumentCache,
-  NOT_FOUND,
-  type CacheEntry,
-  type CacheStats,
-  type Clock,
-  type CompressionOptions,
-  type Document,
-} from './cache';
+import { createDocumentCache, NOT_FOUND, type CacheEntry, type CacheStats, type Clock, type CompressionOptions, type Document } from './cache';
 import type { Coding } from './compression';
 import { pageKey, pageOfKey } from './listing-pages';
 
@@ -85,10 +77,7 @@ const kindStatement = (kind: DocumentKind, n: number): string =>
  */
 export const DOCUMENTS_STATEMENT = KINDS.map((kind, i) => kindStatement(kind, i + 1)).join('\nUNION ALL ');
 /** One kind's documents, read alone when the batch statement fails: a broken view then fails only its own route. */
-export const KIND_STATEMENTS = Object.fromEntries(KINDS.map((kind) => [kind, kindStatement(kind, 1)])) as Record<
-  DocumentKind,
-  string
->;
+export const KIND_STATEMENTS = Object.fromEntries(KINDS.map((kind) => [kind, kindStatement(kind, 1)])) as Record<DocumentKind, string>;
 // Most documents read by one statement: 64 index probes keep a batch's latency near one read's.
 const MAX_BATCH = 64;
 /**
@@ -154,22 +143,12 @@ export function createDocumentStore(opts: DocumentStoreOptions): DocumentStore {
     const started = process.hrtime.bigint();
     // Positions are 1-based; bigint-safe because page and count are bounded by the route.
     const values = [(page - 1) * count, page * count];
-    const result = await opts.pool.query<[string]>({
-      name: 'atelier_page',
-      text: PAGE_STATEMENT,
-      values,
-      rowMode: 'array',
-    });
+    const result = await opts.pool.query<[string]>({ name: 'atelier_page', text: PAGE_STATEMENT, values, rowMode: 'array' });
     opts.onFetch?.('page', Number(process.hrtime.bigint() - started) / 1e9);
     return wireString(result.rows[0]![0]);
   };
 
-  const readRows = async (
-    name: string,
-    text: string,
-    values: number[][],
-    into: Map<string, string | Error>,
-  ): Promise<void> => {
+  const readRows = async (name: string, text: string, values: number[][], into: Map<string, string | Error>): Promise<void> => {
     const result = await opts.pool.query<[string, string]>({ name, text, values, rowMode: 'array' });
     for (const [key, body] of result.rows) into.set(key, wireString(body));
   };
@@ -182,12 +161,7 @@ export function createDocumentStore(opts: DocumentStoreOptions): DocumentStore {
     keys.forEach((key, i) => ids[kinds[i]!].push(Number(key.slice(1))));
     const found = new Map<string, string | Error>();
     try {
-      await readRows(
-        'atelier_documents',
-        DOCUMENTS_STATEMENT,
-        KINDS.map((kind) => ids[kind]),
-        found,
-      );
+      await readRows('atelier_documents', DOCUMENTS_STATEMENT, KINDS.map((kind) => ids[kind]), found);
     } catch (err) {
       // No connection fails the batch (retrying per kind would only log in again); an error
       // of the statement (a view missing, say) may belong to one view: each kind is read
@@ -206,11 +180,7 @@ export function createDocumentStore(opts: DocumentStoreOptions): DocumentStore {
     for (const kind of kinds) opts.onFetch?.(kind, seconds);
     return found;
   };
-  const batched = createBatcher({
-    read: readDocuments,
-    maxBatch: MAX_BATCH,
-    maxConcurrent: opts.maxConcurrentReads ?? Infinity,
-  });
+  const batched = createBatcher({ read: readDocuments, maxBatch: MAX_BATCH, maxConcurrent: opts.maxConcurrentReads ?? Infinity });
 
   const load = (key: string): Promise<string | undefined> => {
     if (key[0] === 'l') {
@@ -237,13 +207,7 @@ export function createDocumentStore(opts: DocumentStoreOptions): DocumentStore {
     drop: (keys, stalePage) => cache.drop(keys, stalePage),
     async warm(connections) {
       // Concurrent statements make the pool open a connection for each.
-      const empty = (): Promise<void> =>
-        readRows(
-          'atelier_documents',
-          DOCUMENTS_STATEMENT,
-          KINDS.map(() => []),
-          new Map(),
-        );
+      const empty = (): Promise<void> => readRows('atelier_documents', DOCUMENTS_STATEMENT, KINDS.map(() => []), new Map());
       await Promise.allSettled(Array.from({ length: connections }, empty));
     },
     cacheStats: () => cache.stats(),

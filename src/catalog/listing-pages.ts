@@ -1,4 +1,4 @@
-import type { ListChange } from '../postgres/catalog-notice';
+import { mergeListChanges, type ListChange } from '../postgres/catalog-notice';
 
 /**
  * Listing pages in the cache. `/products?page&count` is cached under `l<page>:<count>` and
@@ -18,14 +18,8 @@ export function pageOfKey(key: string): { page: number; count: number } {
 
 /** Whether the page cached under `key` holds one of the changed positions. */
 export function stalePages(changes: readonly ListChange[]): (key: string) => boolean {
-  // Sorted and merged into disjoint ranges, so one binary search answers each page.
-  const sorted = [...changes].sort((a, b) => a.from - b.from);
-  const ranges: ListChange[] = [];
-  for (const c of sorted) {
-    const last = ranges.at(-1);
-    if (last !== undefined && c.from <= last.to + 1) last.to = Math.max(last.to, c.to);
-    else ranges.push({ ...c });
-  }
+  // Disjoint and sorted, so one binary search answers each page.
+  const ranges = mergeListChanges(changes);
   return (key) => {
     const { page, count } = pageOfKey(key);
     const first = (page - 1) * count + 1;

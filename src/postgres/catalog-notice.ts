@@ -28,6 +28,17 @@ export interface ListChange {
 /** The key naming positions `from` to `to` of the listing. */
 export const listChangeKey = ({ from, to }: ListChange): string => (from === to ? `l${from}` : `l${from}-${to}`);
 
+/** Ranges sorted and merged: overlapping or adjacent ones become one (one key, one binary search). */
+export function mergeListChanges(changes: readonly ListChange[]): ListChange[] {
+  const merged: ListChange[] = [];
+  for (const c of [...changes].sort((a, b) => a.from - b.from)) {
+    const last = merged.at(-1);
+    if (last !== undefined && c.from <= last.to + 1) last.to = Math.max(last.to, c.to);
+    else merged.push({ ...c });
+  }
+  return merged;
+}
+
 /** The positions a listing key names: 'all' for `l` (and for anything unreadable: the safe reading). */
 export function parseListChange(key: string): ListChange | 'all' {
   const m = /^l(\d+)(?:-(\d+))?$/.exec(key);

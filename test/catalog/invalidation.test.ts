@@ -36,39 +36,24 @@ describe('cache invalidation from catalog notices (unit)', () => {
   });
 
   it('when a change set names its keys, then exactly they go, with the pages holding a listing position it changed', async () => {
+    // Each notice and the drop it makes (`l` alone, as change sets of earlier versions wrote it: every page).
+    const cases: Array<[string, string]> = [
+      ['8 p1,s1,l3', 'drop p1,s1 +l1:5 l1:50'],
+      ['9 r2', 'drop r2'],
+      ['10 p7,l7-8', 'drop p7 +l2:5 l1:50'],
+      ['11 l600-1000', 'drop '],
+      ['12 p9,l', 'drop p9 +l1:5 l2:5 l1:50 l11:50'],
+    ];
     const { calls, onNotice } = parts(new Map());
-    await onNotice('8 p1,s1,l3');
-    await onNotice('9 r2');
-    await onNotice('10 p7,l7-8');
-    await onNotice('11 l600-1000');
-    // `l` alone (change sets of earlier versions): every page.
-    await onNotice('12 p9,l');
-    expect(calls).to.deep.equal([
-      'replicas checked',
-      'drop p1,s1 +l1:5 l1:50',
-      'replicas checked',
-      'drop r2',
-      'replicas checked',
-      'drop p7 +l2:5 l1:50',
-      'replicas checked',
-      'drop ',
-      'replicas checked',
-      'drop p9 +l1:5 l2:5 l1:50 l11:50',
-    ]);
+    for (const [notice] of cases) await onNotice(notice);
+    expect(calls).to.deep.equal(cases.flatMap(([, drop]) => ['replicas checked', drop]));
   });
 
   it('when the keys were too many for the notice, then they are read from the primary and dropped', async () => {
     const { calls, onNotice } = parts(new Map([[10, ['p3', 'l520-530']]]));
     await onNotice('10 @');
     await onNotice('11 @');
-    expect(calls).to.deep.equal([
-      'replicas checked',
-      'read keys of 10',
-      'drop p3 +l11:50',
-      'replicas checked',
-      'read keys of 11',
-      'drop ',
-    ]);
+    expect(calls).to.deep.equal(['replicas checked', 'read keys of 10', 'drop p3 +l11:50', 'replicas checked', 'read keys of 11', 'drop ']);
   });
 
   it('when the stored keys cannot be read, then the whole cache goes (never a stale document kept)', async () => {
