@@ -12,8 +12,9 @@ import { formatReconciliation } from './etl/reconcile';
 import { applyChanges } from './etl/apply-changes';
 import { runChangeFeed } from './etl/change-feed';
 import { DEFAULT_JOBS, DEFAULT_MAX_REJECT_RATIO, reloadCatalog } from './etl/reload-catalog';
+import { lowerOwnPriority, MAX_NICE } from './etl/priority';
 
-const USAGE = `usage: npm run etl -- --dir DIR [--campus CODE] [--rejects FILE] [--jobs N] [--max-reject-ratio R] [--summary-json FILE]
+const USAGE = `usage: npm run etl -- --dir DIR [--campus CODE] [--rejects FILE] [--jobs N] [--max-reject-ratio R] [--nice N] [--summary-json FILE]
        npm run etl -- --changes DIR [--base-version N] [--rejects FILE] [--summary-json FILE]
        npm run etl -- --changes-feed DIR
   --dir               folder holding product.csv, features.csv, styles.csv, photos.csv, skus.csv, related.csv
@@ -28,6 +29,8 @@ const USAGE = `usage: npm run etl -- --dir DIR [--campus CODE] [--rejects FILE] 
   --rejects           CSV report of rejected records (file,line,reason); default .data/rejects/etl-<time>.csv
   --jobs              parallel database connections (default ${DEFAULT_JOBS})
   --max-reject-ratio  refuse the load when a file rejects more than this share of its records (default ${DEFAULT_MAX_REJECT_RATIO})
+  --nice              run the load at this Unix priority, 0 (default) to ${MAX_NICE} (lowest), on a host that also serves:
+                      this process, and its database sessions when PostgreSQL runs on this host (without parallel workers)
   --summary-json      also write counts, timings and peak memory as JSON to this file`;
 
 /**
@@ -46,6 +49,7 @@ async function run(reachingDatabase: () => void): Promise<void> {
       rejects: { type: 'string' },
       jobs: { type: 'string' },
       'max-reject-ratio': { type: 'string' },
+      nice: { type: 'string' },
       'summary-json': { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -58,12 +62,13 @@ async function run(reachingDatabase: () => void): Promise<void> {
   if (modes !== 1) throw new UsageError(`give one of --dir, --changes and --changes-feed\n${USAGE}`);
   const feed = values['changes-feed'];
   if (feed !== undefined && Object.keys(values).length > 1) throw new UsageError(`--changes-feed takes no other option\n${USAGE}`);
-  if (values.changes !== undefined && (values.campus !== undefined || values.jobs !== undefined || values['max-reject-ratio'] !== undefined)) {
-    throw new UsageError(`--campus, --jobs and --max-reject-ratio belong to full loads (--dir)\n${USAGE}`);
+  if (values.changes !== undefined && (values.campus !== undefined || values.jobs !== undefined || values['max-reject-ratio'] !== undefined || values.nice !== undefined)) {
+    throw new UsageError(`--campus, --jobs, --max-reject-ratio and --nice belong to full loads (--dir)\n${USAGE}`);
   }
   if (values.dir !== undefined && values['base-version'] !== undefined) throw new UsageError(`--base-version belongs to change sets (--changes)\n${USAGE}`);
   const campus = checkCampus(values.campus ?? DEFAULT_CAMPUS);
   const jobs = intOption('jobs', values.jobs, DEFAULT_JOBS, 1, 16);
+  const nice = intOption('nice', values.nice, 0, 0, MAX_NICE);
   const maxRejectRatio = numberOption('max-reject-ratio', values['max-reject-ratio'], DEFAULT_MAX_REJECT_RATIO, 0, 1);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const baseVersion = values['base-version'] === undefined ? undefined : intOption('base-version', values['base-version'], 0, 1, Number.MAX_SAFE_INTEGER);
@@ -118,6 +123,7 @@ async function run(reachingDatabase: () => void): Promise<void> {
   }
   const dir = values.dir!;
   const sizes = preflight(dir);
+  if (nice > 0) lowerOwnPriority(nice);
   const db = await openDatabase(config);
   const progress = createProgress({
     out: process.stderr,
@@ -133,6 +139,7 @@ async function run(reachingDatabase: () => void): Promise<void> {
       rejectsPath,
       jobs,
       maxRejectRatio,
+      nice,
       progress,
       log: (line) => progress.log(line),
       signal: controller.signal,

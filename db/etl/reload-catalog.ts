@@ -17,6 +17,7 @@ import { dropOldCatalog, swapCatalog } from './swap';
 import { runTasks, type Task } from './tasks';
 import { viewTasks } from './views';
 import { ADVISORY_LOCKS } from '../../src/postgres/locks';
+import { lowerSessionPriority } from './priority';
 
 export interface ReloadOptions {
   url: string;
@@ -32,6 +33,12 @@ export interface ReloadOptions {
   progress?: Progress;
   /** Receives one line per finished step. */
   log?: (line: string) => void;
+  /**
+   * Unix priority of the load's database sessions, 0 (default: as every session) to 19: above
+   * 0 they use no parallel workers, and their backends are reniced when PostgreSQL runs on
+   * this host (priority.ts). The caller lowers its own process.
+   */
+  nice?: number;
   /** Aborting ends the load's connections; the live catalog stays as it was. */
   signal?: AbortSignal;
   /** Runs just before the swap (tests use it to look at the service mid-reload). */
@@ -66,11 +73,16 @@ const SESSION_SETTINGS = [
   'SET statement_timeout = 0',
 ];
 
-async function connect(url: string, name: string): Promise<pg.Client> {
+/** A loader session; `kept` receives why its backend kept its priority when `nice` > 0 could not apply. */
+async function connect(url: string, name: string, nice: number, kept: (why: string) => void): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: url, application_name: `atelier-products etl ${name}` });
   client.on('error', () => undefined);
   await client.connect();
   for (const s of SESSION_SETTINGS) await client.query(s);
+  if (nice > 0) {
+    const why = await lowerSessionPriority(client, nice);
+    if (why !== undefined) kept(why);
+  }
   return client;
 }
 
@@ -87,7 +99,9 @@ export async function reloadCatalog(opts: ReloadOptions): Promise<ReloadResult> 
   const sizes = preflight(opts.dir);
   const bytes = [...sizes.values()].reduce((a, b) => a + b, 0);
 
-  const main = await connect(opts.url, 'main');
+  const nice = opts.nice ?? 0;
+  const kept = new Set<string>();
+  const main = await connect(opts.url, 'main', nice, (why) => kept.add(why));
   const workers: pg.Client[] = [];
   const onAbort = (): void => void Promise.all(workers.map((c) => c.end().catch(() => undefined)));
   opts.signal?.addEventListener('abort', onAbort);
@@ -101,7 +115,14 @@ export async function reloadCatalog(opts: ReloadOptions): Promise<ReloadResult> 
     const ddl = await prepareSchema(main, NEXT_SCHEMA);
     // Before the views are built: they read it.
     await main.query(`UPDATE ${NEXT_SCHEMA}.catalog_campus SET campus = $1`, [campus]);
-    for (let i = 0; i < jobs; i++) workers.push(await connect(opts.url, `worker ${i + 1}`));
+    for (let i = 0; i < jobs; i++) workers.push(await connect(opts.url, `worker ${i + 1}`, nice, (why) => kept.add(why)));
+    if (nice > 0) {
+      log(
+        kept.size === 0
+          ? `priority: the load's ${jobs + 1} database sessions run at nice ${nice}, without parallel workers`
+          : `priority: the load's database sessions run without parallel workers, at their usual priority: ${[...kept].join('; ')}`,
+      );
+    }
     if (opts.signal?.aborted) throw new EtlError('interrupted');
 
     const rejects = await openRejectsWriter(opts.rejectsPath);
