@@ -65,6 +65,8 @@ export interface SoakDefaults {
   restartAtShare: number;
   /** Added after /readyz answers 200 again to close the restart window, in s. */
   restartGraceSeconds: number;
+  /** The reloads' `npm run etl -- --nice`: 19 lets the service have the cores it needs. */
+  reloadNice: number;
   /** Share of the measured capacity the soak drives (0.5: half). */
   rateShare: number;
   /** Connections of the paced runs: enough that the rate holds through a stall of the service. */

@@ -23,6 +23,8 @@ export interface ReloadOptions {
   /** stdout and stderr go here. */
   logFile: string;
   rejectsFile: string;
+  /** The loader's Unix priority (`--nice`): 0 as the service, up to 19 to take only what the service leaves. */
+  nice: number;
 }
 
 /** The built ETL (npm run bench builds it first). */
@@ -48,7 +50,8 @@ function lastLineOf(file: string): string {
  */
 export function startReload(opts: ReloadOptions): Reload {
   const log = fs.openSync(opts.logFile, 'a');
-  const child = spawn(process.execPath, [etlScript(), '--dir', opts.csvDir, '--rejects', opts.rejectsFile], {
+  const args = [etlScript(), '--dir', opts.csvDir, '--rejects', opts.rejectsFile, '--nice', String(opts.nice)];
+  const child = spawn(process.execPath, args, {
     cwd: projectRoot(),
     // PATH and the database only: the bench's own settings stay out of the loader.
     env: { PATH: childEnv({}).PATH ?? '', DATABASE_URL: opts.databaseUrl },

@@ -4,10 +4,9 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { CorsOrigins } from '../../src/config';
-import { sharedNginxDir, writeNginxConfig } from '../../src/fleet/nginx-config';
-import { findNginx, startNginx, testNginxConfig, type NginxProcess } from '../../src/fleet/nginx';
+import { startBalancer as startLoopbackBalancer, type Balancer } from '../../src/fleet/balancer';
+import { findNginx } from '../../src/fleet/nginx';
 import type { NginxTls } from '../../src/fleet/nginx-tls';
-import { freePort } from '../../src/fleet/process';
 import { requireTool } from '../support/binaries';
 
 /** A stand-in instance whose answers a test controls, counting what reaches it. */
@@ -45,45 +44,22 @@ export async function startUpstream(respond = json(200, { ok: true })): Promise<
   return upstream;
 }
 
-export interface Balancer {
-  /** http://127.0.0.1:PORT, or https:// with `tls`. */
-  url: string;
-  statusUrl: string;
-  dir: string;
-  stop(): Promise<void>;
-}
+export type { Balancer };
 
-/** Real nginx with the project's configuration (as the fleet renders it) in front of `upstreams`. */
+/** Real nginx with the project's configuration (as the fleet renders it) in front of `upstreams`, in a temporary folder. */
 export async function startBalancer(
   upstreams: readonly string[],
   opts: { microcache?: boolean; limitExempt?: string[]; corsAllowOrigins?: CorsOrigins; tls?: NginxTls } = {},
 ): Promise<Balancer> {
-  const bin = findNginx();
-  if (bin === undefined) throw new Error('nginx not installed');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-nginx-'));
-  const port = await freePort();
-  const statusPort = await freePort();
-  const conf = writeNginxConfig(dir, {
-    sharedDir: sharedNginxDir(),
-    listen: `127.0.0.1:${port}`,
-    statusListen: `127.0.0.1:${statusPort}`,
-    upstreams,
-    microcache: opts.microcache ?? false,
-    limitExempt: opts.limitExempt ?? ['127.0.0.1'],
-    workerProcesses: 1,
-    corsAllowOrigins: opts.corsAllowOrigins ?? '*',
-    ...(opts.tls !== undefined && { tls: opts.tls }),
+  const lb = await startLoopbackBalancer({ upstreams, dir, ...opts }).catch((err: unknown) => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
   });
-  await testNginxConfig(bin, dir, conf);
-  const nginx: NginxProcess = startNginx({ bin, prefix: dir, conf, errorLog: path.join(dir, 'logs', 'error.log') });
-  const url = `${opts.tls !== undefined ? 'https' : 'http'}://127.0.0.1:${port}`;
-  await nginx.ready(`${url}/healthz`, 10_000);
   return {
-    url,
-    statusUrl: `http://127.0.0.1:${statusPort}/stub_status`,
-    dir,
+    ...lb,
     async stop() {
-      await nginx.stop(2_000);
+      await lb.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

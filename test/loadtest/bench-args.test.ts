@@ -20,6 +20,7 @@ const DEFAULTS: BenchFile['bench'] = {
     killEveryMinutes: 7,
     restartAtShare: 0.6,
     restartGraceSeconds: 5,
+    reloadNice: 19,
     rateShare: 0.5,
     connections: 256,
     flatTolerance: 0.1,
