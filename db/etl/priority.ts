@@ -12,7 +12,7 @@ export const MAX_NICE = 19;
 
 // Settings of a session at lowered priority: parallel index builds and scans run in
 // background workers of their own, which would keep the normal priority.
-export const LOW_PRIORITY_SETTINGS = ['SET max_parallel_maintenance_workers = 0', 'SET max_parallel_workers_per_gather = 0'];
+const LOW_PRIORITY_SETTINGS = ['SET max_parallel_maintenance_workers = 0', 'SET max_parallel_workers_per_gather = 0'];
 
 /**
  * Lowers every thread of this process (Node's main thread, V8's compiler and GC helpers, the
@@ -38,7 +38,7 @@ export function lowerOwnPriority(nice: number): void {
 }
 
 /** The working directory of process `pid` on this host, or undefined when there is none to read. */
-export function cwdOf(pid: number): string | undefined {
+function cwdOf(pid: number): string | undefined {
   try {
     return fs.realpathSync(`/proc/${pid}/cwd`);
   } catch {

@@ -7,9 +7,9 @@ import pg from 'pg';
 import { isLocalBackend, lowerSessionPriority } from '../../../db/etl/priority';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres';
 
-/** The nice value of task `tid` (/proc/PID/stat field 19). */
-function niceOf(tid: number | string, pid: number | string = tid): number {
-  const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+/** The nice value of process `pid` (/proc/PID/stat field 19). */
+function niceOf(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
 }
 
