@@ -27,6 +27,7 @@ describe('config (unit)', () => {
       cacheNotFoundTtlSeconds: 10,
       compressAfterRequests: 2,
       compressMaxPerSecond: 1000,
+      compressMaxInFlight: 8,
       httpMaxAgeSeconds: 60,
       corsAllowOrigins: '*',
       logLevel: 'info',
@@ -40,27 +41,27 @@ describe('config (unit)', () => {
   it('when values are set, then they are parsed as typed settings', () => {
     const c = loadConfig({
       PORT: '8081', DATABASE_URL: 'postgres://u:p@db:5432/x', WORKERS: '3', PG_POOL_MAX: '4', PG_DOCUMENT_READS: '3',
-      CACHE_MAX_BYTES: '1048576', CACHE_TTL_SECONDS: '30', HTTP_MAX_AGE_SECONDS: '0', LOG_LEVEL: 'warn',
+      CACHE_MAX_BYTES: '1048576', CACHE_TTL_SECONDS: '30', HTTP_MAX_AGE_SECONDS: '0', LOG_LEVEL: 'warn', COMPRESS_MAX_IN_FLIGHT: '4',
     });
     expect(c).to.include({
       port: 8081, databaseUrl: 'postgres://u:p@db:5432/x', workers: 3, pgPoolMax: 4, pgDocumentReads: 3,
-      cacheMaxBytes: 1_048_576, cacheTtlSeconds: 30, httpMaxAgeSeconds: 0, logLevel: 'warn',
+      cacheMaxBytes: 1_048_576, cacheTtlSeconds: 30, httpMaxAgeSeconds: 0, logLevel: 'warn', compressMaxInFlight: 4,
     });
   });
 
   it('when several values are bad, then one error names every bad key', () => {
     let caught: unknown;
     try {
-      loadConfig({ PORT: 'abc', WORKERS: '0', PG_POOL_MAX: '-1', CACHE_MAX_BYTES: '1.5', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x', CACHE_TTL_SECONDS: '3' });
+      loadConfig({ PORT: 'abc', WORKERS: '0', PG_POOL_MAX: '-1', CACHE_MAX_BYTES: '1.5', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x', CACHE_TTL_SECONDS: '3', COMPRESS_MAX_IN_FLIGHT: '0' });
     } catch (err) {
       caught = err;
     }
     expect(caught).to.be.instanceOf(ConfigError);
     const err = caught as ConfigError;
-    for (const key of ['PORT', 'WORKERS', 'PG_POOL_MAX', 'CACHE_MAX_BYTES', 'LOG_LEVEL', 'DATABASE_URL']) {
+    for (const key of ['PORT', 'WORKERS', 'PG_POOL_MAX', 'CACHE_MAX_BYTES', 'LOG_LEVEL', 'DATABASE_URL', 'COMPRESS_MAX_IN_FLIGHT']) {
       expect(err.message).to.contain(key);
     }
-    expect(err.problems).to.have.length(6);
+    expect(err.problems).to.have.length(7);
     expect(err.message).to.not.contain('CACHE_TTL_SECONDS');
   });
 

@@ -46,9 +46,8 @@ export async function runWorker(config: Config): Promise<void> {
     notFoundTtlMs: config.cacheNotFoundTtlSeconds * 1000,
     maxInFlight: config.pgPoolMax + config.pgQueueMax,
     maxConcurrentReads: config.pgDocumentReads,
-    // Two at once: the thread pool has four threads, and compressing must not take the cores
-    // the event loops need; a request finding both busy is answered as the document stands.
-    compression: { compress, afterRequests: config.compressAfterRequests, maxInFlight: 2, maxPerSecond: config.compressMaxPerSecond },
+    // A request finding every slot busy (or the rate spent) is answered as the document stands.
+    compression: { compress, afterRequests: config.compressAfterRequests, maxInFlight: config.compressMaxInFlight, maxPerSecond: config.compressMaxPerSecond },
     onFetch: metrics?.observeFetch,
   });
   metrics?.watchCache(() => documents.cacheStats(), documentsMaxBytes);
