@@ -154,6 +154,7 @@ async function main(): Promise<void> {
       { phase: 'ETL: parse + validate + COPY', ms: s.timings.loadMs, rows: read },
       { phase: 'ETL: indexes + ANALYZE', ms: s.timings.indexesMs },
       { phase: 'ETL: document views + foreign keys', ms: s.timings.viewsMs },
+      { phase: 'ETL: timestamps carried + documents compared with the served ones', ms: s.timings.diffMs },
       { phase: 'ETL: swap + drop old catalog', ms: s.timings.swapMs },
       { phase: 'ETL total', ms: etlMs, rows: read },
     );

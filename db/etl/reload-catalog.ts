@@ -13,6 +13,7 @@ import type { FileCounts } from './reconcile';
 import { openRejectsWriter } from './rejects';
 import { dropSchema, foreignKeyTasks, indexTasks, NEXT_SCHEMA, prepareSchema } from './schema';
 import { recordEtlSummary } from './summary';
+import { carryTimestamps, changedKeys, MAX_RELOAD_KEYS } from './reload-diff';
 import { dropOldCatalog, swapCatalog } from './swap';
 import { runTasks, type Task } from './tasks';
 import { viewTasks } from './views';
@@ -55,7 +56,10 @@ export interface ReloadResult {
   bytes: number;
   /** Epoch ms at which the swap (and its notification) committed. */
   swapCommittedAt: number;
-  timings: { loadMs: number; indexesMs: number; viewsMs: number; swapMs: number; totalMs: number };
+  /** Cache keys announced as changed (reload-diff.ts); undefined: the workers cleared their caches. */
+  changedKeys?: number;
+  /** `diffMs`: carrying timestamps over and comparing the documents with the served ones. */
+  timings: { loadMs: number; indexesMs: number; viewsMs: number; diffMs: number; swapMs: number; totalMs: number };
 }
 
 // 2 connections match the 2-core target machine: one PostgreSQL backend per core.
@@ -178,6 +182,11 @@ export async function reloadCatalog(opts: ReloadOptions): Promise<ReloadResult> 
     const loadMs = Date.now() - t0;
     checkRejectRatios(counts, maxRejectRatio, opts.rejectsPath);
 
+    const tc = Date.now();
+    const carried = await carryTimestamps(main);
+    let diffMs = Date.now() - tc;
+    log(`created_at/updated_at of ${formatCount(carried)} products already live carried over in ${formatDuration(diffMs)}`);
+
     const t1 = Date.now();
     opts.progress?.phase('indexes');
     const rowsByTable = new Map(counts.map((c) => [FILES.find((f) => f.file === c.file)!.table, c.loaded]));
@@ -198,10 +207,19 @@ export async function reloadCatalog(opts: ReloadOptions): Promise<ReloadResult> 
 
     // Per-file counts for the service's metrics, swapped in with the catalog they describe.
     await recordEtlSummary(main, NEXT_SCHEMA, counts);
+    const td = Date.now();
+    opts.progress?.phase('comparing documents');
+    const changed = await changedKeys(main);
+    diffMs += Date.now() - td;
+    log(
+      changed === undefined
+        ? `documents compared with the served catalog in ${formatDuration(Date.now() - td)}: the workers clear their caches (no catalog served, or more than ${formatCount(MAX_RELOAD_KEYS)} documents changed)`
+        : `documents compared with the served catalog in ${formatDuration(Date.now() - td)}: ${formatCount(changed.length)} cache keys changed, the workers keep the rest`,
+    );
     await opts.beforeSwap?.();
     const t3 = Date.now();
     opts.progress?.phase('swap');
-    const version = await swapCatalog(main, `CSV export ${path.resolve(opts.dir)}, campus ${campus}`);
+    const version = await swapCatalog(main, `CSV export ${path.resolve(opts.dir)}, campus ${campus}`, changed);
     const swapCommittedAt = Date.now();
     built = false;
     await opts.afterSwap?.();
@@ -217,7 +235,8 @@ export async function reloadCatalog(opts: ReloadOptions): Promise<ReloadResult> 
       rejectsPath: opts.rejectsPath,
       bytes,
       swapCommittedAt,
-      timings: { loadMs, indexesMs, viewsMs, swapMs, totalMs: Date.now() - started },
+      ...(changed !== undefined && { changedKeys: changed.length }),
+      timings: { loadMs, indexesMs, viewsMs, diffMs, swapMs, totalMs: Date.now() - started },
     };
   } catch (err) {
     if (opts.signal?.aborted && !(err instanceof EtlError)) throw new EtlError('interrupted');

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { changesPayload } from '../../src/postgres/catalog-notice';
 import { catalogVersion, notifyCatalogChanged } from '../../src/postgres/live-catalog';
 import { ADVISORY_LOCKS } from '../../src/postgres/locks';
 import { CATALOG_SCHEMA } from '../../src/postgres/migrate';
@@ -10,9 +11,11 @@ import { NEXT_SCHEMA, OLD_SCHEMA } from './schema';
  * with the schema, and notifies the service (delivered at commit). Readers see either
  * catalog, never a mix: a query's snapshot and name lookup come before or after the
  * commit, and the rename invalidates every cached plan, so named statements re-resolve
- * `catalog.<view>` on their next execution. Returns the new version.
+ * `catalog.<view>` on their next execution. `changed`: the cache keys the new catalog
+ * changes (reload-diff.ts), announced as a change set's are, so the workers keep the rest;
+ * undefined, they clear everything. Returns the new version.
  */
-export async function swapCatalog(client: pg.ClientBase, source: string): Promise<number> {
+export async function swapCatalog(client: pg.ClientBase, source: string, changed?: readonly string[]): Promise<number> {
   await client.query('BEGIN');
   try {
     // Renames need no lock on the tables; this bounds only the wait for the migration lock,
@@ -21,6 +24,11 @@ export async function swapCatalog(client: pg.ClientBase, source: string): Promis
     await client.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.migration]);
     const version = (await catalogVersion(client)) + 1;
     await client.query(`INSERT INTO ${NEXT_SCHEMA}.catalog_info (version, source) VALUES ($1, $2)`, [version, source]);
+    const payload = changed === undefined ? String(version) : changesPayload(version, changed);
+    // Keys too many for the notification: stored with the catalog they describe.
+    if (changed !== undefined && payload === `${version} @`) {
+      await client.query(`INSERT INTO ${NEXT_SCHEMA}.catalog_load_keys (version, keys) VALUES ($1, $2)`, [version, changed]);
+    }
     await client.query(`ALTER SCHEMA ${CATALOG_SCHEMA} RENAME TO ${OLD_SCHEMA}`);
     await client.query(`ALTER SCHEMA ${NEXT_SCHEMA} RENAME TO ${CATALOG_SCHEMA}`);
     await client.query('DELETE FROM public.schema_migrations WHERE schema_name = ANY($1)', [
@@ -30,7 +38,7 @@ export async function swapCatalog(client: pg.ClientBase, source: string): Promis
       CATALOG_SCHEMA,
       NEXT_SCHEMA,
     ]);
-    await notifyCatalogChanged(client, String(version));
+    await notifyCatalogChanged(client, payload);
     await client.query('COMMIT');
     return version;
   } catch (err) {

@@ -16,8 +16,8 @@ export interface InvalidationOptions {
 
 /**
  * Turns catalog notices (src/postgres/catalog-notice.ts) into cache invalidation: a new
- * catalog clears the cache, a change set drops exactly the documents it rebuilt and the
- * listing pages holding a position it changed. Either waits first for the replicas' check
+ * catalog clears the cache; a change set, or a full load that named what it changed, drops
+ * exactly those documents and the listing pages holding a position it changed. Either waits first for the replicas' check
  * (replicas.ts), so no read after the drop can come from a replica that has not replayed it.
  * Returns the notice handler; its promise settles once the cache is updated (tests await it).
  */
@@ -37,7 +37,8 @@ export function createInvalidation(opts: InvalidationOptions): (payload: string)
       try {
         const { rows } = await opts.primary.query<{ keys: string[] }>({
           name: 'atelier_change_keys',
-          text: 'SELECT keys FROM catalog.catalog_changes WHERE version = $1',
+          // A change set's keys, or a full load's (db/etl/reload-diff.ts).
+          text: 'SELECT keys FROM catalog.catalog_changes WHERE version = $1 UNION ALL SELECT keys FROM catalog.catalog_load_keys WHERE version = $1',
           values: [notice.version],
         });
         // Gone already (a full load replaced the catalog since): that load's notice clears all.

@@ -2,12 +2,14 @@
  * What a notification on the catalog channel (live-catalog.ts CATALOG_CHANNEL) tells the
  * workers. Payloads:
  * - `"<version>"`: a new catalog (a load, a refresh): every cached document goes;
- * - `"<version> <key>,<key>,…"`: a change set rebuilt these documents (cache keys:
+ * - `"<version> <key>,<key>,…"`: a change set, or a full load compared with the catalog it
+ *   replaced (db/etl/reload-diff.ts), changed these documents (none when empty; cache keys:
  *   `p<id>`, `s<id>`, `r<id>`) and changed these positions of the listing (`l<p>` one
  *   position, `l<a>-<b>` positions a to b; `l` alone, as earlier versions wrote it, every
  *   position): only they, and the pages holding those positions, go;
  * - `"<version> @"`: the same, with keys too many for a payload: they are in
- *   `catalog.catalog_changes` under that version.
+ *   `catalog.catalog_changes` (a change set) or `catalog.catalog_load_keys` (a load) under
+ *   that version.
  * Anything else (the listener's own "reconnected" notice) clears everything.
  */
 export type CatalogNotice =
@@ -60,6 +62,8 @@ export function parseCatalogNotice(payload: string): CatalogNotice {
   const version = payload.slice(0, space);
   const rest = payload.slice(space + 1);
   if (rest === '@') return { kind: 'changes-stored', version: Number(version) };
+  // A reload of an unchanged export (or a change set that changed nothing): nothing to drop.
+  if (rest === '') return { kind: 'changes', version, keys: [] };
   const keys = rest.split(',');
   // Not ours after all: the safe reading is "everything changed".
   if (!keys.every((k) => KEY.test(k))) return { kind: 'catalog', version: payload };

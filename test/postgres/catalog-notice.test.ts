@@ -50,6 +50,11 @@ describe('catalog notices (unit)', () => {
 
   it('when a payload has a version and something that is not keys, then everything is cleared (the safe reading)', () => {
     expect(parseCatalogNotice('15 p1,DROP TABLE').kind).to.equal('catalog');
-    expect(parseCatalogNotice('15 ').kind).to.equal('catalog');
+    expect(parseCatalogNotice('15 p1,').kind).to.equal('catalog');
+  });
+
+  it('when a change names no key (a load of an unchanged export), then nothing is to be dropped', () => {
+    expect(changesPayload(15, [])).to.equal('15 ');
+    expect(parseCatalogNotice(changesPayload(15, []))).to.deep.equal({ kind: 'changes', version: '15', keys: [] });
   });
 });

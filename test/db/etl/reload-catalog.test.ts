@@ -4,7 +4,11 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { NOT_FOUND } from '../../../src/catalog/cache';
 import { BadFileError, EtlError } from '../../../db/etl/errors';
+import pg from 'pg';
 import { reloadCatalog } from '../../../db/etl/reload-catalog';
+import { changedKeys } from '../../../db/etl/reload-diff';
+import { applyChanges } from '../../../db/etl/apply-changes';
+import { productsById, writeChangeSet } from '../../../db/change-set-files';
 import { createTestDatabase, queryRows, type TestDatabase } from '../../support/postgres';
 import { eventually } from '../../support/wait';
 import { startCatalogService, type CatalogService } from '../support/catalog-service';
@@ -107,18 +111,100 @@ describe('Atomic catalog reloads', function () {
     expect(bodiesB.get('product:1')).to.not.equal(bodiesA.get('product:1'));
   });
 
-  it('when the swap commits, then every worker of every instance clears its cache and serves the new catalog', async () => {
-    for (const s of services)
-      for (const key of KEYS.slice(0, 10)) expect((await s.get(routeOf(key))).body).to.equal(bodiesA.get(key));
-    for (const s of services) expect(s.documents.cacheStats().entries).to.equal(10);
-    const { version } = await reload(dirB);
-    const bodiesB = await documentBodies(db.url, KEYS);
+  it('when the swap commits, then every worker of every instance drops the documents the new catalog changed, keeps the others cached and serves the new catalog', async () => {
+    // Every product renamed: their documents and the listing change; styles and related do not.
+    const warm = ['product:1', 'product:26', 'styles:2', 'styles:72', 'related:3', 'related:73', 'page:1:200'];
+    for (const s of services) for (const key of warm) expect((await s.get(routeOf(key))).body).to.equal(bodiesA.get(key));
+    for (const s of services) expect(s.documents.cacheStats().entries).to.equal(warm.length);
+    const { version, changedKeys } = await reload(dirB);
+    expect(changedKeys, 'keys announced').to.be.a('number').and.to.be.at.least(PRODUCTS * 0.9);
+    const bodiesB = await documentBodies(db.url, warm);
     // Liveness bound only; how fast the notice arrives is measured by the benchmark, not asserted here.
-    await eventually(() => services.every((s) => s.notices.includes(String(version))), 10_000, 'both listeners got the notice');
+    await eventually(() => services.every((s) => s.notices.some((n) => n.startsWith(`${version} `))), 10_000, 'both workers acted on the notice');
     for (const s of services) {
-      expect(s.documents.cacheStats().entries).to.equal(0);
-      for (const key of KEYS.slice(0, 10)) expect((await s.get(routeOf(key))).body, key).to.equal(bodiesB.get(key));
+      expect(s.documents.cacheStats().entries, 'styles and related kept').to.equal(4);
+      const hits = s.documents.cacheStats().hits;
+      for (const key of warm) expect((await s.get(routeOf(key))).body, key).to.equal(bodiesB.get(key));
+      expect(s.documents.cacheStats().hits - hits, 'the kept documents answered from the cache').to.equal(4);
     }
+    for (const key of ['product:1', 'page:1:200']) expect(bodiesB.get(key), key).to.not.equal(bodiesA.get(key));
+    // A renamed product was not created again: created_at stays, updated_at moves on.
+    const [a, b] = [bodiesA, bodiesB].map((m) => JSON.parse(m.get('product:1')!) as { created_at: string; updated_at: string });
+    expect(b!.created_at).to.equal(a!.created_at);
+    expect(Date.parse(b!.updated_at)).to.be.greaterThan(Date.parse(a!.updated_at));
+  });
+
+  it('when the same export is loaded again, then no document changes, the notice names none and every cached document stays a hit', async () => {
+    const [service] = services as [CatalogService];
+    for (const key of KEYS) expect((await service.get(routeOf(key))).body, key).to.equal(bodiesA.get(key));
+    const cached = service.documents.cacheStats().entries;
+    const { version, changedKeys } = await reload(dirA);
+    expect(changedKeys).to.equal(0);
+    await eventually(() => service.notices.includes(`${version} `), 10_000, 'the worker acted on the notice');
+    expect(await documentBodies(db.url, KEYS)).to.deep.equal(bodiesA);
+    expect(service.documents.cacheStats().entries).to.equal(cached);
+    const { misses } = service.documents.cacheStats();
+    for (const key of KEYS) expect((await service.get(routeOf(key))).body, key).to.equal(bodiesA.get(key));
+    expect(service.documents.cacheStats().misses).to.equal(misses);
+  });
+
+  it('when more documents changed than the bound, or nothing is served yet, then the workers are told to clear everything', async () => {
+    let bounded: string[] | undefined = [];
+    let unbounded: string[] | undefined;
+    let listed = 0;
+    const { version, changedKeys: announced } = await reload(dirB, {
+      beforeSwap: async () => {
+        const client = new pg.Client({ connectionString: db.url });
+        await client.connect();
+        try {
+          bounded = await changedKeys(client, 10);
+          unbounded = await changedKeys(client);
+          listed = Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM catalog_next.product_list_doc')).rows[0]!.n);
+        } finally {
+          await client.end();
+        }
+      },
+    });
+    expect(bounded).to.equal(undefined);
+    expect(unbounded).to.have.length(announced!);
+    // Every product renamed: every product document, and every listing position as one range.
+    expect(unbounded!.filter((k) => k.startsWith('p'))).to.have.length(listed);
+    expect(unbounded!.filter((k) => k.startsWith('l'))).to.deep.equal([`l1-${listed}`]);
+    expect(unbounded!.some((k) => k.startsWith('s') || k.startsWith('r')), 'styles and related unchanged').to.equal(false);
+    expect(version).to.equal(2);
+    // A first load into an empty database has nothing to compare with.
+    const fresh = await createTestDatabase();
+    try {
+      const first = await reloadCatalog({ url: fresh.url, dir: dirA, rejectsPath: path.join(tmp, 'rejects-fresh.csv') });
+      expect(first.changedKeys).to.equal(undefined);
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  it('when change sets were applied since the last load, then loading the export again names exactly what they changed, and every listing page', async () => {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    let keys: string[] | undefined;
+    try {
+      const changes = path.join(tmp, `changes-${Date.now()}`);
+      writeChangeSet(changes, await productsById(client, [1]), 123_45);
+      await applyChanges({ url: db.url, dir: changes, rejectsPath: path.join(tmp, `rejects-changes-${Date.now()}.csv`) });
+      await reload(dirA, { beforeSwap: async () => void (keys = await changedKeys(client)) });
+    } finally {
+      await client.end();
+    }
+    // Product 1's price (its document) and its skus (its styles) go back to the export's; the
+    // listing is no longer the view's positions shifted by nothing, so every page goes.
+    expect(keys).to.deep.equal(['p1', 's1', 'l']);
+    // Back to the export's bytes, but for product 1's updated_at: its row changed twice since.
+    const after = await documentBodies(db.url, KEYS);
+    const withoutUpdatedAt = (body: string | undefined): string | undefined => body?.replace(/"updated_at":"[^"]*"/g, '');
+    for (const key of KEYS) {
+      if (key === 'product:1' || key === 'page:1:200') expect(withoutUpdatedAt(after.get(key)), key).to.equal(withoutUpdatedAt(bodiesA.get(key)));
+      else expect(after.get(key), key).to.equal(bodiesA.get(key));
+    }
+    expect(after.get('product:1')).to.not.equal(bodiesA.get('product:1'));
   });
 
   it('when a catalog is loaded, then the tables change sets rewrite leave room on their pages for heap-only updates', async () => {

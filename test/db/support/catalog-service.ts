@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import pino from 'pino';
 import type { DocumentStore } from '../../../src/catalog/documents';
+import { createInvalidation } from '../../../src/catalog/invalidation';
 import { listenForCatalogChanges } from '../../../src/postgres/listener';
 import { startApp } from '../../support/app';
 
@@ -9,7 +10,7 @@ export interface CatalogService {
   url: string;
   pool: pg.Pool;
   documents: DocumentStore;
-  /** Catalog versions announced to this worker, in order. */
+  /** Catalog notices (payloads) this worker has acted on, in the order it finished each. */
   notices: string[];
   get(path: string): Promise<{ status: number; body: string }>;
   close(): Promise<void>;
@@ -21,13 +22,13 @@ export async function startCatalogService(databaseUrl: string): Promise<CatalogS
   // cleared after a reload is the notice's doing, never expiry's.
   const app = await startApp(databaseUrl, { cacheMaxBytes: 8 * 1024 * 1024, notFoundTtlMs: 600_000 });
   const notices: string[] = [];
+  const log = pino({ level: 'silent' });
+  // What a worker does with a notice (no replicas here); recorded once the cache is updated.
+  const invalidate = createInvalidation({ documents: app.documents, reads: { changed: async () => undefined }, primary: app.pool, log });
   const listener = listenForCatalogChanges({
     connectionString: databaseUrl,
-    log: pino({ level: 'silent' }),
-    onChange: (version) => {
-      app.documents.invalidate();
-      notices.push(version);
-    },
+    log,
+    onChange: (payload) => void invalidate(payload).then(() => notices.push(payload)),
   });
   return {
     url: app.url,
