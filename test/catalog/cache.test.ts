@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import {
   createDocumentCache,
   ENTRY_OVERHEAD_BYTES,
+  MAX_REFRESHES_IN_FLIGHT,
   NOT_FOUND,
   type CacheEntry,
   type Loader,
@@ -169,5 +170,67 @@ describe('document cache (unit)', () => {
     expect(cache.stats()).to.include({ entries: 20, pages: 15 });
     expect(cache.drop([], () => true)).to.equal(15);
     expect(cache.stats()).to.include({ entries: 5, pages: 0 });
+  });
+
+  describe('refresh ahead of expiry', () => {
+    // Not 0: lru-cache takes a start time of 0 for "no TTL". It reads the clock once per tick.
+    const at = (): { now: number; clock: { now: () => number } } => {
+      const t = { now: 1000, clock: { now: () => t.now } };
+      return t;
+    };
+
+    it('when a document is asked for in the last tenth of its lifetime, then it is read again in the background, served from the cache meanwhile, and lives a lifetime more', async () => {
+      const t = at();
+      const load = countingLoader(async () => '{"id":1}');
+      const cache = createDocumentCache({ maxBytes: 1e6, ttlMs: 60_000, notFoundTtlMs: 1000, load, clock: t.clock });
+      const first = await resolve(cache.get('p1'));
+      t.now += 30_000;
+      await tick();
+      expect(cache.get('p1'), 'half way: a hit, no read').to.equal(first);
+      expect(load.calls).to.have.length(1);
+      t.now += 25_000;
+      await tick();
+      expect(cache.get('p1'), 'in the last tenth: still the cached entry').to.equal(first);
+      expect(load.calls).to.have.length(2);
+      expect(cache.get('p1'), 'one refresh at a time').to.equal(first);
+      expect(load.calls).to.have.length(2);
+      await tick();
+      // Past the first lifetime: the same bytes renewed the same entry.
+      t.now += 10_000;
+      await tick();
+      expect(cache.get('p1')).to.equal(first);
+      expect(cache.stats()).to.include({ refreshes: 1, misses: 1, hits: 4 });
+    });
+
+    it('when the refresh reads other bytes, then they replace the cached document', async () => {
+      const t = at();
+      let version = 1;
+      const cache = createDocumentCache({ maxBytes: 1e6, ttlMs: 60_000, notFoundTtlMs: 1000, load: async () => `{"v":${version}}`, clock: t.clock });
+      await resolve(cache.get('p1'));
+      version = 2;
+      t.now += 55_000;
+      await tick();
+      expect((cache.get('p1') as { body: string }).body).to.equal('{"v":1}');
+      await tick();
+      expect((cache.get('p1') as { body: string }).body).to.equal('{"v":2}');
+    });
+
+    it('when refreshes are in flight at the bound, then further hits start none, and a cached 404 is never refreshed', async () => {
+      const t = at();
+      const load = countingLoader(async (key) => {
+        await tick(30);
+        return key === 'p404' ? undefined : '{}';
+      });
+      const cache = createDocumentCache({ maxBytes: 1e6, ttlMs: 60_000, notFoundTtlMs: 60_000, load, clock: t.clock });
+      const keys = Array.from({ length: MAX_REFRESHES_IN_FLIGHT + 2 }, (_, i) => `p${i}`);
+      await Promise.all([...keys, 'p404'].map((k) => resolve(cache.get(k))));
+      t.now += 55_000;
+      await tick();
+      for (const k of [...keys, 'p404']) expect(cache.get(k)).to.not.be.instanceOf(Promise);
+      expect(cache.stats().refreshes).to.equal(MAX_REFRESHES_IN_FLIGHT);
+      await tick(60);
+      expect(cache.get('p404')).to.equal(NOT_FOUND);
+      expect(load.calls.filter((k) => k === 'p404')).to.have.length(1);
+    });
   });
 });
