@@ -58,6 +58,8 @@ export interface CacheOptions {
   compression?: CompressionOptions;
   /** Milliseconds for TTLs and the compression budget; default `performance`. Tests pass a hand-moved one. */
   clock?: Clock;
+  /** Uniform in [0, 1), for each document's lifetime (TTL_JITTER_SHARE); default `Math.random`. */
+  random?: () => number;
 }
 
 /** A monotonic millisecond clock (`performance` is one). */
@@ -121,6 +123,12 @@ export const REFRESH_AHEAD_SHARE = 0.1;
 // shedding misses (PG_POOL_MAX + PG_QUEUE_MAX), so refreshes never crowd out the misses of
 // requests waiting. A hit finding them all busy leaves its document to the next hit.
 export const MAX_REFRESHES_IN_FLIGHT = 4;
+// Each document lives ttlMs less up to this share of it, drawn at every load or refresh: the
+// documents of a burst of misses (a start, a reload's changes) come due over a minute of a
+// 300 s TTL rather than in the same few seconds, and drift further apart with each renewal.
+// Without it the refreshes alone would read such a set again within the same 30 s (by design
+// of the refresh window; not measured apart).
+export const TTL_JITTER_SHARE = 0.2;
 
 function etagOf(body: string): string {
   return `"${createHash('sha1').update(body, 'latin1').digest('base64url')}"`;
@@ -137,6 +145,8 @@ const documentSize = (doc: Document): number =>
 export function createDocumentCache(opts: CacheOptions): DocumentCache {
   const counters = { hits: 0, misses: 0, evictions: 0, compressions: 0, compressionFailures: 0, refreshes: 0 };
   const refreshAheadMs = opts.ttlMs * REFRESH_AHEAD_SHARE;
+  const random = opts.random ?? Math.random;
+  const lifetime = (): number => Math.round(opts.ttlMs * (1 - TTL_JITTER_SHARE * random()));
   let refreshing = 0;
   const compression = opts.compression;
   let compressing = 0;
@@ -190,7 +200,7 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
           // A refresh that read the same bytes: the cached entry (with its compressed bodies) lives on.
           const current = lru.peek(key);
           if (entry !== NOT_FOUND && current !== undefined && current !== NOT_FOUND && current.etag === entry.etag) entry = current;
-          lru.set(key, entry, body === undefined ? { ttl: Math.min(opts.ttlMs, opts.notFoundTtlMs) } : undefined);
+          lru.set(key, entry, { ttl: body === undefined ? Math.min(opts.ttlMs, opts.notFoundTtlMs) : lifetime() });
           if (isPage(key) && lru.has(key)) pages.add(key);
         }
         return entry;

@@ -182,7 +182,7 @@ describe('document cache (unit)', () => {
     it('when a document is asked for in the last tenth of its lifetime, then it is read again in the background, served from the cache meanwhile, and lives a lifetime more', async () => {
       const t = at();
       const load = countingLoader(async () => '{"id":1}');
-      const cache = createDocumentCache({ maxBytes: 1e6, ttlMs: 60_000, notFoundTtlMs: 1000, load, clock: t.clock });
+      const cache = createDocumentCache({ maxBytes: 1e6, ttlMs: 60_000, notFoundTtlMs: 1000, load, clock: t.clock, random: () => 0 });
       const first = await resolve(cache.get('p1'));
       t.now += 30_000;
       await tick();
@@ -205,7 +205,7 @@ describe('document cache (unit)', () => {
     it('when the refresh reads other bytes, then they replace the cached document', async () => {
       const t = at();
       let version = 1;
-      const cache = createDocumentCache({ maxBytes: 1e6, ttlMs: 60_000, notFoundTtlMs: 1000, load: async () => `{"v":${version}}`, clock: t.clock });
+      const cache = createDocumentCache({ maxBytes: 1e6, ttlMs: 60_000, notFoundTtlMs: 1000, load: async () => `{"v":${version}}`, clock: t.clock, random: () => 0 });
       await resolve(cache.get('p1'));
       version = 2;
       t.now += 55_000;
@@ -221,7 +221,7 @@ describe('document cache (unit)', () => {
         await tick(30);
         return key === 'p404' ? undefined : '{}';
       });
-      const cache = createDocumentCache({ maxBytes: 1e6, ttlMs: 60_000, notFoundTtlMs: 60_000, load, clock: t.clock });
+      const cache = createDocumentCache({ maxBytes: 1e6, ttlMs: 60_000, notFoundTtlMs: 60_000, load, clock: t.clock, random: () => 0 });
       const keys = Array.from({ length: MAX_REFRESHES_IN_FLIGHT + 2 }, (_, i) => `p${i}`);
       await Promise.all([...keys, 'p404'].map((k) => resolve(cache.get(k))));
       t.now += 55_000;
@@ -231,6 +231,19 @@ describe('document cache (unit)', () => {
       await tick(60);
       expect(cache.get('p404')).to.equal(NOT_FOUND);
       expect(load.calls.filter((k) => k === 'p404')).to.have.length(1);
+    });
+
+    it('when documents are loaded together, then their lifetimes spread over the last fifth of the TTL', async () => {
+      const t = at();
+      const draws = [0, 0.5, 0.999];
+      let n = 0;
+      const cache = createDocumentCache({ maxBytes: 1e6, ttlMs: 100_000, notFoundTtlMs: 1000, load: async () => '{}', clock: t.clock, random: () => draws[n++ % 3]! });
+      for (const k of ['p0', 'p1', 'p2']) await resolve(cache.get(k));
+      // Lifetimes 100 s, 90 s and 80.02 s: at 85 s only p2 has expired (p1 is being refreshed, still served).
+      t.now += 85_000;
+      await tick();
+      const missed = ['p0', 'p1', 'p2'].filter((k) => cache.get(k) instanceof Promise);
+      expect(missed).to.deep.equal(['p2']);
     });
   });
 });
