@@ -116,8 +116,9 @@ const NOT_FOUND_SIZE = ENTRY_OVERHEAD_BYTES;
 // A document asked for in the last tenth of its lifetime is read again in the background
 // while it keeps being served; the same bytes renew the entry (compressed ones kept). Without
 // it a hot set filled at once (a start, a warm-up) expired at once a lifetime later: under hot
-// page views with a 300 s TTL, misses went from ~0 to 2-3k a second for about a minute, the
-// whole set coming back from PostgreSQL as misses (2026-12-06, full catalog, two workers).
+// page views with a 300 s TTL (and a reload running), misses went from ~0 to 2-3k a second for
+// about a minute. With it and TTL_JITTER_SHARE (no reload): 124k refreshes over ~3 min, misses
+// at most ~800 a second, 44k in all (2026-12-06, full catalog, 2 workers, 256 MiB caches).
 export const REFRESH_AHEAD_SHARE = 0.1;
 // Background reads a worker has in flight at most: a quarter of the 16 reads it holds before
 // shedding misses (PG_POOL_MAX + PG_QUEUE_MAX), so refreshes never crowd out the misses of
