@@ -57,7 +57,7 @@ export interface ReloadResult {
   /** Epoch ms at which the swap (and its notification) committed. */
   swapCommittedAt: number;
   /** Cache keys announced as changed (reload-diff.ts); undefined: the workers cleared their caches. */
-  changedKeys?: number;
+  keysAnnounced?: number;
   /** `diffMs`: carrying timestamps over and comparing the documents with the served ones. */
   timings: { loadMs: number; indexesMs: number; viewsMs: number; diffMs: number; swapMs: number; totalMs: number };
 }
@@ -210,12 +210,13 @@ export async function reloadCatalog(opts: ReloadOptions): Promise<ReloadResult> 
     const td = Date.now();
     opts.progress?.phase('comparing documents');
     const changed = await changedKeys(main);
-    diffMs += Date.now() - td;
-    log(
+    const compareMs = Date.now() - td;
+    diffMs += compareMs;
+    const outcome =
       changed === undefined
-        ? `documents compared with the served catalog in ${formatDuration(Date.now() - td)}: the workers clear their caches (no catalog served, or more than ${formatCount(MAX_RELOAD_KEYS)} documents changed)`
-        : `documents compared with the served catalog in ${formatDuration(Date.now() - td)}: ${formatCount(changed.length)} cache keys changed, the workers keep the rest`,
-    );
+        ? `the workers clear their caches (no catalog served, or more than ${formatCount(MAX_RELOAD_KEYS)} documents changed)`
+        : `${formatCount(changed.length)} cache keys changed, the workers keep the rest`;
+    log(`documents compared with the served catalog in ${formatDuration(compareMs)}: ${outcome}`);
     await opts.beforeSwap?.();
     const t3 = Date.now();
     opts.progress?.phase('swap');
@@ -235,7 +236,7 @@ export async function reloadCatalog(opts: ReloadOptions): Promise<ReloadResult> 
       rejectsPath: opts.rejectsPath,
       bytes,
       swapCommittedAt,
-      ...(changed !== undefined && { changedKeys: changed.length }),
+      ...(changed !== undefined && { keysAnnounced: changed.length }),
       timings: { loadMs, indexesMs, viewsMs, diffMs, swapMs, totalMs: Date.now() - started },
     };
   } catch (err) {

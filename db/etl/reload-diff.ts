@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { listChangeKey, mergeListChanges } from '../../src/postgres/catalog-notice';
+import { catalogVersion } from '../../src/postgres/live-catalog';
 import { CATALOG_SCHEMA } from '../../src/postgres/migrate';
 import { NEXT_SCHEMA } from './schema';
 
@@ -92,8 +93,7 @@ async function changedListing(client: pg.ClientBase, limit: number): Promise<str
  * change set moves the served catalog meanwhile.
  */
 export async function changedKeys(client: pg.ClientBase, maxKeys = MAX_RELOAD_KEYS): Promise<string[] | undefined> {
-  const { rows } = await client.query<{ loaded: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${CATALOG_SCHEMA}.catalog_info) AS loaded`);
-  if (!rows[0]?.loaded) return undefined;
+  if ((await catalogVersion(client)) === 0) return undefined;
   const keys: string[] = [];
   for (const kind of DOCUMENTS) {
     const ids = await changedDocuments(client, kind, maxKeys + 1 - keys.length);

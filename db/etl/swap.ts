@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { changesPayload } from '../../src/postgres/catalog-notice';
+import { changesPayload, parseCatalogNotice } from '../../src/postgres/catalog-notice';
 import { catalogVersion, notifyCatalogChanged } from '../../src/postgres/live-catalog';
 import { ADVISORY_LOCKS } from '../../src/postgres/locks';
 import { CATALOG_SCHEMA } from '../../src/postgres/migrate';
@@ -26,7 +26,7 @@ export async function swapCatalog(client: pg.ClientBase, source: string, changed
     await client.query(`INSERT INTO ${NEXT_SCHEMA}.catalog_info (version, source) VALUES ($1, $2)`, [version, source]);
     const payload = changed === undefined ? String(version) : changesPayload(version, changed);
     // Keys too many for the notification: stored with the catalog they describe.
-    if (changed !== undefined && payload === `${version} @`) {
+    if (changed !== undefined && parseCatalogNotice(payload).kind === 'changes-stored') {
       await client.query(`INSERT INTO ${NEXT_SCHEMA}.catalog_load_keys (version, keys) VALUES ($1, $2)`, [version, changed]);
     }
     await client.query(`ALTER SCHEMA ${CATALOG_SCHEMA} RENAME TO ${OLD_SCHEMA}`);

@@ -120,9 +120,10 @@ const NOT_FOUND_SIZE = ENTRY_OVERHEAD_BYTES;
 // about a minute. With it and TTL_JITTER_SHARE (no reload): 124k refreshes over ~3 min, misses
 // at most ~800 a second, 44k in all (2026-12-06, full catalog, 2 workers, 256 MiB caches).
 export const REFRESH_AHEAD_SHARE = 0.1;
-// Background reads a worker has in flight at most: a quarter of the 16 reads it holds before
-// shedding misses (PG_POOL_MAX + PG_QUEUE_MAX), so refreshes never crowd out the misses of
-// requests waiting. A hit finding them all busy leaves its document to the next hit.
+// Background reads a worker has in flight at most: a few of the reads it holds before shedding
+// misses (PG_POOL_MAX + PG_QUEUE_MAX: 72 by default, 16 in the bench's overload scenario), so
+// refreshes never crowd out the misses of waiting requests. A hit finding them all busy leaves
+// its document to the next hit.
 export const MAX_REFRESHES_IN_FLIGHT = 4;
 // Each document lives ttlMs less up to this share of it, drawn at every load or refresh: the
 // documents of a burst of misses (a start, a reload's changes) come due over a minute of a
@@ -261,7 +262,8 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
       const hit = lru.get(key);
       if (hit !== undefined) {
         counters.hits++;
-        if (hit !== NOT_FOUND && refreshing < MAX_REFRESHES_IN_FLIGHT && !loading.has(key) && lru.getRemainingTTL(key) < refreshAheadMs) refresh(key);
+        // One lookup a hit (the remaining lifetime); the rest only for a document that is due.
+        if (hit !== NOT_FOUND && lru.getRemainingTTL(key) < refreshAheadMs && refreshing < MAX_REFRESHES_IN_FLIGHT && !loading.has(key)) refresh(key);
         return hit;
       }
       counters.misses++;

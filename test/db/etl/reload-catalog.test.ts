@@ -116,8 +116,8 @@ describe('Atomic catalog reloads', function () {
     const warm = ['product:1', 'product:26', 'styles:2', 'styles:72', 'related:3', 'related:73', 'page:1:200'];
     for (const s of services) for (const key of warm) expect((await s.get(routeOf(key))).body).to.equal(bodiesA.get(key));
     for (const s of services) expect(s.documents.cacheStats().entries).to.equal(warm.length);
-    const { version, changedKeys } = await reload(dirB);
-    expect(changedKeys, 'keys announced').to.be.a('number').and.to.be.at.least(PRODUCTS * 0.9);
+    const { version, keysAnnounced } = await reload(dirB);
+    expect(keysAnnounced, 'keys announced').to.be.a('number').and.to.be.at.least(PRODUCTS * 0.9);
     const bodiesB = await documentBodies(db.url, warm);
     // Liveness bound only; how fast the notice arrives is measured by the benchmark, not asserted here.
     await eventually(() => services.every((s) => s.notices.some((n) => n.startsWith(`${version} `))), 10_000, 'both workers acted on the notice');
@@ -138,8 +138,8 @@ describe('Atomic catalog reloads', function () {
     const [service] = services as [CatalogService];
     for (const key of KEYS) expect((await service.get(routeOf(key))).body, key).to.equal(bodiesA.get(key));
     const cached = service.documents.cacheStats().entries;
-    const { version, changedKeys } = await reload(dirA);
-    expect(changedKeys).to.equal(0);
+    const { version, keysAnnounced } = await reload(dirA);
+    expect(keysAnnounced).to.equal(0);
     await eventually(() => service.notices.includes(`${version} `), 10_000, 'the worker acted on the notice');
     expect(await documentBodies(db.url, KEYS)).to.deep.equal(bodiesA);
     expect(service.documents.cacheStats().entries).to.equal(cached);
@@ -152,7 +152,7 @@ describe('Atomic catalog reloads', function () {
     let bounded: string[] | undefined = [];
     let unbounded: string[] | undefined;
     let listed = 0;
-    const { version, changedKeys: announced } = await reload(dirB, {
+    const { version, keysAnnounced: announced } = await reload(dirB, {
       beforeSwap: async () => {
         const client = new pg.Client({ connectionString: db.url });
         await client.connect();
@@ -176,7 +176,7 @@ describe('Atomic catalog reloads', function () {
     const fresh = await createTestDatabase();
     try {
       const first = await reloadCatalog({ url: fresh.url, dir: dirA, rejectsPath: path.join(tmp, 'rejects-fresh.csv') });
-      expect(first.changedKeys).to.equal(undefined);
+      expect(first.keysAnnounced).to.equal(undefined);
     } finally {
       await fresh.drop();
     }
