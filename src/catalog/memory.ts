@@ -22,6 +22,12 @@ export const DOCUMENT_SHARE = 0.75;
 // RSS 218–222 MiB against 234–235, the same cold rate; the collector's major pauses over a
 // 40 s cold run of both workers 0.91 s against 0.54 s (0.5 % of their CPU more).
 const BASE_HEAP_MIB = 24;
+// The collector's room beside the documents (MiB) is a quarter of the budget, but never less
+// than this: with a tiny budget (the bench's listing and overload services run with 1 KiB) a
+// quarter is nothing, and a 25 MiB heap left workers collecting all the time: listing pages
+// 409-450 req/s at 1.8 cores against 4,551-4,897 with a 41 MiB heap (2026-12-07, `npm run
+// bench -- --scenarios listing,overload`, one run each). At 64 MiB and above it changes nothing.
+const MIN_GARBAGE_ROOM_MIB = 16;
 // The young generation (MiB per semi-space). With V8's default (16) cold-run workers were
 // 40–60 MiB larger than with 2; 2 made 3.6× the scavenges of 8 (about 1–2 ms each here).
 const SEMI_SPACE_MIB = 8;
@@ -31,8 +37,12 @@ export function documentBytes(cacheMaxBytes: number): number {
   return Math.floor(cacheMaxBytes * DOCUMENT_SHARE);
 }
 
-/** V8 flags for a worker with this cache budget: its heap limit follows the budget. */
+/**
+ * V8 flags for a worker with this cache budget: its heap limit follows the budget (documents,
+ * the collector's room, at least MIN_GARBAGE_ROOM_MIB, and BASE_HEAP_MIB).
+ */
 export function workerHeapFlags(cacheMaxBytes: number): string[] {
-  const oldSpaceMib = Math.ceil(cacheMaxBytes / MiB) + BASE_HEAP_MIB;
+  const room = Math.max(cacheMaxBytes - documentBytes(cacheMaxBytes), MIN_GARBAGE_ROOM_MIB * MiB);
+  const oldSpaceMib = Math.ceil((documentBytes(cacheMaxBytes) + room) / MiB) + BASE_HEAP_MIB;
   return [`--max-semi-space-size=${SEMI_SPACE_MIB}`, `--max-old-space-size=${oldSpaceMib}`];
 }
