@@ -18,16 +18,13 @@ export const DOCUMENT_SHARE = 0.75;
 // The heap a worker needs beside its cache (MiB): code, pools, router, metrics, reads in
 // flight (a batch is ≤ 64 documents, a listing page ≤ 1000 products). An idle worker uses
 // about 10 MB (nodejs_heap_size_used_bytes); the rest is margin and collector room.
-// 24, not 40 (2026-12-06, `npm run bench -- --scenarios memory`, two runs each): peak worker
-// RSS 218–222 MiB against 234–235, the same cold rate; the collector's major pauses over a
-// 40 s cold run of both workers 0.91 s against 0.54 s (0.5 % of their CPU more).
-const BASE_HEAP_MIB = 24;
-// The collector's room beside the documents (MiB) is a quarter of the budget, but never less
-// than this: with a tiny budget (the bench's listing and overload services run with 1 KiB) a
-// quarter is nothing, and a 25 MiB heap left workers collecting all the time: listing pages
-// 409-450 req/s at 1.8 cores against 4,551-4,897 with a 41 MiB heap (2026-12-07, `npm run
-// bench -- --scenarios listing,overload`, one run each). At 64 MiB and above it changes nothing.
-const MIN_GARBAGE_ROOM_MIB = 16;
+// 40, not 24 (tried 2026-12-06, undone 2026-12-07): 24 kept the memory scenario's peak RSS
+// under budget + 100 MiB (212–222 MiB against 224–236 at 128 MiB) but cost what the bound is
+// not worth: cold styles with Accept-Encoding 8,270–9,517 req/s (0.81–0.87× identity) against
+// 10,706–12,047 (0.92–1.05×), four interleaved pairs of `npm run bench -- --scenarios
+// cold-styles,memory`; and a 1 KiB budget got a 25 MiB heap, in which listing pages fell from
+// 4,551–4,897 to 409–478 req/s (`--scenarios listing,overload`).
+const BASE_HEAP_MIB = 40;
 // The young generation (MiB per semi-space). With V8's default (16) cold-run workers were
 // 40–60 MiB larger than with 2; 2 made 3.6× the scavenges of 8 (about 1–2 ms each here).
 const SEMI_SPACE_MIB = 8;
@@ -37,12 +34,8 @@ export function documentBytes(cacheMaxBytes: number): number {
   return Math.floor(cacheMaxBytes * DOCUMENT_SHARE);
 }
 
-/**
- * V8 flags for a worker with this cache budget: its heap limit follows the budget (documents,
- * the collector's room, at least MIN_GARBAGE_ROOM_MIB, and BASE_HEAP_MIB).
- */
+/** V8 flags for a worker with this cache budget: its heap limit follows the budget. */
 export function workerHeapFlags(cacheMaxBytes: number): string[] {
-  const room = Math.max(cacheMaxBytes - documentBytes(cacheMaxBytes), MIN_GARBAGE_ROOM_MIB * MiB);
-  const oldSpaceMib = Math.ceil((documentBytes(cacheMaxBytes) + room) / MiB) + BASE_HEAP_MIB;
+  const oldSpaceMib = Math.ceil(cacheMaxBytes / MiB) + BASE_HEAP_MIB;
   return [`--max-semi-space-size=${SEMI_SPACE_MIB}`, `--max-old-space-size=${oldSpaceMib}`];
 }
