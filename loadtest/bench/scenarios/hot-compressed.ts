@@ -3,7 +3,7 @@ import type { BenchContext } from '../context';
 import { compressedShare, parseEncodingBytes, type EncodingBytes } from '../encodings';
 import { wireRatioCheck } from '../wire-bytes';
 import { hotAgainstBaseline, hotPageViewDraws, HOT_PAGE_VIEWS, ratioAndP99 } from './hot';
-import { compressedEnough, warmUp } from './warm-up';
+import { compressedEnough, MAX_COMPRESSED_WARM_UP_RUNS, warmUp } from './warm-up';
 
 /**
  * The hot scenario's page views (the same paths), every request sending the clients'
@@ -31,12 +31,12 @@ export async function hotCompressedScenario(ctx: BenchContext): Promise<void> {
     pageViews: hotPageViewDraws(ctx),
     headers,
     precompressed: true,
-    // Longer than hot's, at most MAX_WARM_UP_RUNS: a document is compressed at its second
+    // Longer than hot's, at most MAX_COMPRESSED_WARM_UP_RUNS: a document is compressed at its second
     // request on a worker (COMPRESS_AFTER_REQUESTS), and over the full catalog about a third
     // of a run's requests are for paths it asks for once, landing on either worker: their
     // documents take several runs to be compressed on both.
     async warmUp(service) {
-      const last = await warmUp(ctx, service, pathsFile, name, compressedEnough, headers);
+      const last = await warmUp(ctx, service, pathsFile, name, compressedEnough, headers, MAX_COMPRESSED_WARM_UP_RUNS);
       if (!last?.compressedShare) {
         const why = last?.compressedShare === undefined ? 'it exposes no encoding counters: a build without content coding?' : 'its counters say so';
         ctx.say(`${name}: the service sent no compressed documents in its last warm-up run (${why})`);
