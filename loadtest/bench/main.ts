@@ -182,6 +182,7 @@ async function main(): Promise<void> {
       PG_DOCUMENT_READS: String(config.pgDocumentReads),
       COMPRESS_AFTER_REQUESTS: String(config.compressAfterRequests),
       COMPRESS_MAX_PER_SECOND: String(config.compressMaxPerSecond),
+      COMPRESS_MAX_IN_FLIGHT: String(config.compressMaxInFlight),
       LOG_LEVEL: 'info',
     };
     say(`catalog: ${shape.size} products; ${workers} workers; runs of ${opt.duration} s × ${opt.rounds}; files in ${dir}`);
