@@ -22,6 +22,8 @@ export interface Document extends Representation {
   wants: number;
   /** A compression of this document is running. */
   compressing: boolean;
+  /** Clock time (ms) from which a hit reads the document again in the background (REFRESH_AHEAD_SHARE). */
+  refreshAt: number;
 }
 
 /** Cached answer "this id is not in the catalog": stored in the LRU as it is. */
@@ -194,7 +196,7 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
   const load = (key: string): Promise<CacheEntry> => {
     const loaded = opts.load(key).then(
       (body) => {
-        let entry: CacheEntry = body === undefined ? NOT_FOUND : { key, body, etag: etagOf(body), wants: 0, compressing: false };
+        let entry: CacheEntry = body === undefined ? NOT_FOUND : { key, body, etag: etagOf(body), wants: 0, compressing: false, refreshAt: 0 };
         // No longer the key's load: a clear() or drop() came after it started, so it may hold
         // what the catalog no longer says. The waiting callers get it, the cache does not keep it.
         if (loading.get(key) === loaded) {
@@ -202,7 +204,13 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
           // A refresh that read the same bytes: the cached entry (with its compressed bodies) lives on.
           const current = lru.peek(key);
           if (entry !== NOT_FOUND && current !== undefined && current !== NOT_FOUND && current.etag === entry.etag) entry = current;
-          lru.set(key, entry, { ttl: body === undefined ? Math.min(opts.ttlMs, opts.notFoundTtlMs) : lifetime() });
+          if (entry === NOT_FOUND) lru.set(key, entry, { ttl: Math.min(opts.ttlMs, opts.notFoundTtlMs) });
+          else {
+            const ttl = lifetime();
+            // Kept on the entry, so a hit needs no second lookup for its remaining lifetime.
+            entry.refreshAt = clock.now() + ttl - refreshAheadMs;
+            lru.set(key, entry, { ttl });
+          }
           if (isPage(key) && lru.has(key)) pages.add(key);
         }
         return entry;
@@ -262,8 +270,7 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
       const hit = lru.get(key);
       if (hit !== undefined) {
         counters.hits++;
-        // One lookup a hit (the remaining lifetime); the rest only for a document that is due.
-        if (hit !== NOT_FOUND && lru.getRemainingTTL(key) < refreshAheadMs && refreshing < MAX_REFRESHES_IN_FLIGHT && !loading.has(key)) refresh(key);
+        if (hit !== NOT_FOUND && clock.now() >= hit.refreshAt && refreshing < MAX_REFRESHES_IN_FLIGHT && !loading.has(key)) refresh(key);
         return hit;
       }
       counters.misses++;
