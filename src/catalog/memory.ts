@@ -19,11 +19,11 @@ export const DOCUMENT_SHARE = 0.75;
 // flight (a batch is ≤ 64 documents, a listing page ≤ 1000 products). An idle worker uses
 // about 10 MB (nodejs_heap_size_used_bytes); the rest is margin and collector room.
 // 40, not 24 (tried 2026-12-06, undone 2026-12-07): 24 kept the memory scenario's peak RSS
-// under budget + 100 MiB (212–222 MiB against 224–236 at 128 MiB) but cost what the bound is
-// not worth: cold styles with Accept-Encoding 8,270–9,517 req/s (0.81–0.87× identity) against
-// 10,706–12,047 (0.92–1.05×), four interleaved pairs of `npm run bench -- --scenarios
-// cold-styles,memory`; and a 1 KiB budget got a 25 MiB heap, in which listing pages fell from
-// 4,551–4,897 to 409–478 req/s (`--scenarios listing,overload`).
+// under budget + 100 MiB (216–221 MiB against 224–236 at 128 MiB) but cost what the bound is
+// not worth: cold styles with Accept-Encoding 9,517 / 8,270 req/s (0.87 / 0.81× identity)
+// against 11,511 / 10,706 (1.05 / 0.92×), two interleaved pairs of `npm run bench --
+// --scenarios cold-styles,memory` on one build; and a 1 KiB budget got a 25 MiB heap, in
+// which listing pages fell from 4,551 / 4,897 to 450 / 478 req/s (`--scenarios listing,overload`).
 const BASE_HEAP_MIB = 40;
 // The young generation (MiB per semi-space). With V8's default (16) cold-run workers were
 // 40–60 MiB larger than with 2; 2 made 3.6× the scavenges of 8 (about 1–2 ms each here).
