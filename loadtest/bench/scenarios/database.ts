@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DOCUMENTS_STATEMENT } from '../../../src/catalog/documents';
 import { median, type BenchContext } from '../context';
+import { runPgbench, type PgbenchRun } from '../pgbench';
 import { cpuSeconds, pidsNamed } from '../processes';
 
 /** Name of the database baseline's row, for the cold styles row to compare against. */
@@ -10,8 +10,6 @@ export const DATABASE_BASELINE = 'database: pgbench';
 
 // Documents per statement: about what a worker's batches hold under cold load (~10).
 const BATCH = 8;
-// Debian's PostgreSQL 15 pgbench (CI installs postgresql-15).
-const DEBIAN_PGBENCH = '/usr/lib/postgresql/15/bin/pgbench';
 
 /**
  * The service's own batch statement, styles ids only, as a pgbench script: `BATCH` ids drawn
@@ -26,35 +24,6 @@ function script(maxId: number): string {
     .replaceAll('$3::int[]', "'{}'::int[]")
     .replace(/\s*\n\s*/g, ' ');
   return `${sets.join('\n')}\n${statement};\n`;
-}
-
-interface PgbenchRun {
-  tps: number;
-  latencyMs: number;
-  transactions: number;
-  failed: number;
-}
-
-function runPgbench(url: string, scriptFile: string, clients: number, seconds: number): Promise<PgbenchRun> {
-  const args = ['-n', '-M', 'prepared', '-f', scriptFile, '-c', String(clients), '-j', '1', '-T', String(seconds), url];
-  return new Promise((resolve, reject) => {
-    const child = spawn(fs.existsSync(DEBIAN_PGBENCH) ? DEBIAN_PGBENCH : 'pgbench', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const num = (re: RegExp): number => Number(re.exec(out)?.[1] ?? NaN);
-      const run = {
-        tps: num(/tps = ([\d.]+)/),
-        latencyMs: num(/latency average = ([\d.]+) ms/),
-        transactions: num(/number of transactions actually processed: (\d+)/),
-        failed: num(/number of failed transactions: (\d+)/) || 0,
-      };
-      if (code !== 0 || !Number.isFinite(run.tps)) return reject(new Error(`pgbench failed (${code}): ${out.slice(-2000)}`));
-      resolve(run);
-    });
-  });
 }
 
 /**
