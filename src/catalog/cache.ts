@@ -16,8 +16,9 @@ export interface Representation {
  */
 export interface Document extends Representation {
   readonly key: string;
-  readonly br?: Representation | null;
-  readonly gzip?: Representation | null;
+  /** `undefined` until compressed (a coding that has not been tried). */
+  readonly br: Representation | null | undefined;
+  readonly gzip: Representation | null | undefined;
   /** Requests that wanted a coding this document does not have yet (the cache's bookkeeping). */
   wants: number;
   /** A compression of this document is running. */
@@ -141,6 +142,20 @@ function etagOf(body: string): string {
 /** A compressed representation's strong ETag: the identity's, tagged with the coding. */
 export const codedEtag = (etag: string, coding: Coding): string => `${etag.slice(0, -1)}-${coding}"`;
 
+/**
+ * Every document is built here, all fields in one order: one hidden class for the hit path's
+ * property loads, however its representations arrived (spreading in a coding made one class
+ * per order of arrival, and the loads of a compressed hit megamorphic).
+ */
+const documentOf = (
+  key: string,
+  body: string,
+  etag: string,
+  br: Representation | null | undefined,
+  gzip: Representation | null | undefined,
+  refreshAt: number,
+): Document => ({ key, body, etag, br, gzip, wants: 0, compressing: false, refreshAt });
+
 const representationSize = (rep: Representation | null | undefined): number =>
   rep ? rep.body.length + REPRESENTATION_OVERHEAD_BYTES : 0;
 const documentSize = (doc: Document): number =>
@@ -196,7 +211,7 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
   const load = (key: string): Promise<CacheEntry> => {
     const loaded = opts.load(key).then(
       (body) => {
-        let entry: CacheEntry = body === undefined ? NOT_FOUND : { key, body, etag: etagOf(body), wants: 0, compressing: false, refreshAt: 0 };
+        let entry: CacheEntry = body === undefined ? NOT_FOUND : documentOf(key, body, etagOf(body), undefined, undefined, 0);
         // No longer the key's load: a clear() or drop() came after it started, so it may hold
         // what the catalog no longer says. The waiting callers get it, the cache does not keep it.
         if (loading.get(key) === loaded) {
@@ -229,7 +244,7 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
     if (lru.peek(doc.key) !== doc) return;
     // Not smaller (a tiny document): identity is this coding's answer from now on.
     const rep = compressed.length < doc.body.length ? { body: compressed.toString('latin1'), etag: codedEtag(doc.etag, coding) } : null;
-    const next: Document = coding === 'br' ? { ...doc, br: rep, wants: 0, compressing: false } : { ...doc, gzip: rep, wants: 0, compressing: false };
+    const next = documentOf(doc.key, doc.body, doc.etag, coding === 'br' ? rep : doc.br, coding === 'gzip' ? rep : doc.gzip, doc.refreshAt);
     if (rep) counters.compressions++;
     lru.set(doc.key, next, { noUpdateTTL: true });
   };

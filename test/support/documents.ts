@@ -7,7 +7,7 @@ import { compressSync, type Coding } from '../../src/catalog/compression';
  * for a coding found no smaller than identity.
  */
 export function testDocument(key: string, body: string, etag: string, codings: Partial<Record<Coding, true | null>> = {}): Document {
-  const doc: { -readonly [K in keyof Document]: Document[K] } = { key, body, etag, wants: 0, compressing: false, refreshAt: Infinity };
+  const doc: { -readonly [K in keyof Document]: Document[K] } = { key, body, etag, br: undefined, gzip: undefined, wants: 0, compressing: false, refreshAt: Infinity };
   for (const coding of ['br', 'gzip'] as const) {
     const has = codings[coding];
     if (has === null) doc[coding] = null;
