@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { cpuSeconds, pidsNamed } from './processes';
 
 // Debian's PostgreSQL 15 pgbench (CI installs postgresql-15).
 const DEBIAN_PGBENCH = '/usr/lib/postgresql/15/bin/pgbench';
@@ -10,13 +11,22 @@ export interface PgbenchRun {
   latencyMs: number;
   transactions: number;
   failed: number;
+  /** CPU cores PostgreSQL's processes used during the run. */
+  cores: number;
 }
 
 /**
  * One pgbench run of `scriptFile` (prepared statements, one thread: a client as cheap as
- * wrk) for `seconds`; rejects with its output when it fails.
+ * wrk) for `seconds`, with the cores PostgreSQL used meanwhile; rejects with its output when it fails.
  */
-export function runPgbench(url: string, scriptFile: string, clients: number, seconds: number): Promise<PgbenchRun> {
+export async function runPgbench(url: string, scriptFile: string, clients: number, seconds: number): Promise<PgbenchRun> {
+  const before = cpuSeconds(pidsNamed('postgres'), true);
+  const started = Date.now();
+  const run = await pgbench(url, scriptFile, clients, seconds);
+  return { ...run, cores: (cpuSeconds(pidsNamed('postgres'), true) - before) / ((Date.now() - started) / 1000) };
+}
+
+function pgbench(url: string, scriptFile: string, clients: number, seconds: number): Promise<Omit<PgbenchRun, 'cores'>> {
   const args = ['-n', '-M', 'prepared', '-f', scriptFile, '-c', String(clients), '-j', '1', '-T', String(seconds), url];
   return new Promise((resolve, reject) => {
     const child = spawn(fs.existsSync(DEBIAN_PGBENCH) ? DEBIAN_PGBENCH : 'pgbench', args, { stdio: ['ignore', 'pipe', 'pipe'] });

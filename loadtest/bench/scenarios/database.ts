@@ -3,7 +3,6 @@ import path from 'node:path';
 import { DOCUMENTS_STATEMENT } from '../../../src/catalog/documents';
 import { median, type BenchContext } from '../context';
 import { runPgbench, type PgbenchRun } from '../pgbench';
-import { cpuSeconds, pidsNamed } from '../processes';
 
 /** Name of the database baseline's row, for the cold styles row to compare against. */
 export const DATABASE_BASELINE = 'database: pgbench';
@@ -38,13 +37,8 @@ export async function databaseScenario(ctx: BenchContext): Promise<void> {
   const clients = ctx.workers * ctx.documentReads;
   // Ids that exist, of those drawn: the catalog's ids have gaps.
   const existing = shape.size / shape.maxId;
-  const runs: Array<PgbenchRun & { cores: number }> = [];
-  for (let r = 0; r < opt.rounds; r++) {
-    const before = cpuSeconds(pidsNamed('postgres'), true);
-    const started = Date.now();
-    const run = await runPgbench(ctx.databaseUrl, scriptFile, clients, opt.duration);
-    runs.push({ ...run, cores: (cpuSeconds(pidsNamed('postgres'), true) - before) / ((Date.now() - started) / 1000) });
-  }
+  const runs: PgbenchRun[] = [];
+  for (let r = 0; r < opt.rounds; r++) runs.push(await runPgbench(ctx.databaseUrl, scriptFile, clients, opt.duration));
   const latency = median(runs.map((r) => r.latencyMs));
   ctx.rows.push({
     // pgbench reports a mean latency, no percentiles: it goes in the name, the columns stay empty.

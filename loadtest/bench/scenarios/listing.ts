@@ -3,7 +3,6 @@ import path from 'node:path';
 import { PAGE_STATEMENT } from '../../../src/catalog/documents';
 import { median, summarise, type BenchContext, type Measured } from '../context';
 import { runPgbench, type PgbenchRun } from '../pgbench';
-import { cpuSeconds, pidsNamed } from '../processes';
 
 // Listing runs use few connections: each request is a database read, what is compared is its latency.
 const CONNECTIONS = 8;
@@ -41,17 +40,14 @@ export async function listingScenario(ctx: BenchContext): Promise<void> {
     const script = path.join(dir, `${kind.name}.pgbench`);
     fs.writeFileSync(paths, range(kind.from, kind.to).join('\n') + '\n');
     fs.writeFileSync(script, pageScript(kind.from, kind.to, count));
-    return { ...kind, paths, script, service: [] as Measured[], database: [] as Array<PgbenchRun & { cores: number }> };
+    return { ...kind, paths, script, service: [] as Measured[], database: [] as PgbenchRun[] };
   });
   // No document cache (1 KiB): every request reads the database, which is what is compared.
   const service = await ctx.startService('listing', { CACHE_MAX_BYTES: '1024' });
   for (let r = 0; r < opt.rounds; r++) {
     for (const kind of kinds) {
       kind.service.push(await ctx.measure(service.url, kind.paths, service.pids, { connections: CONNECTIONS }));
-      const before = cpuSeconds(pidsNamed('postgres'), true);
-      const started = Date.now();
-      const run = await runPgbench(ctx.databaseUrl, kind.script, CONNECTIONS, opt.duration);
-      kind.database.push({ ...run, cores: (cpuSeconds(pidsNamed('postgres'), true) - before) / ((Date.now() - started) / 1000) });
+      kind.database.push(await runPgbench(ctx.databaseUrl, kind.script, CONNECTIONS, opt.duration));
     }
   }
   await service.stop();
