@@ -105,7 +105,7 @@ describe('the clustered service as a real process', function () {
     running.push(server);
     await eventually(() => server.workerPids().length === 2, 10_000, 'two workers');
     const heapFlags = (pid: number): string[] => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((arg) => arg.startsWith('--max-'));
-    for (const pid of server.workerPids()) expect(heapFlags(pid)).to.deep.equal(['--max-semi-space-size=8', '--max-old-space-size=104']);
+    for (const pid of server.workerPids()) expect(heapFlags(pid)).to.deep.equal(['--max-semi-space-size=8', '--max-old-space-size=88']);
     const [victim, survivor] = server.workerPids() as [number, number];
     process.kill(victim, 'SIGKILL');
     await eventually(() => {
