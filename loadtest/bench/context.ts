@@ -5,6 +5,7 @@ import type { PageViewModels } from '../lib/page-views';
 import type { CatalogShape, PlannedRequest, TrafficMix } from '../lib/traffic';
 import { cpuSeconds, startService, type Service } from './processes';
 import type { Row } from './report';
+import type { SoakEventKind } from './soak-schedule';
 import { childPids, sampleCpu, type RunTrace } from './trace';
 import { runWrk, type WrkResult } from './wrk';
 
@@ -94,6 +95,8 @@ export interface BenchOptions {
   soakMinutes: number;
   /** The export the soak reloads, relative to the project root or absolute. */
   soakCsv: string;
+  /** The kinds of event the soak runs (--soak-events; all by default, none for drift alone). */
+  soakEvents: readonly SoakEventKind[];
   /** --rate: the at-rate scenario's one arrival rate (requests/s) instead of shares of the capacity. */
   rate?: number;
 }

@@ -28,6 +28,7 @@ import { memoryScenario } from './scenarios/memory';
 import { overloadScenario } from './scenarios/overload';
 import { soakScenario } from './scenarios/soak';
 import { openBenchDatabase } from './soak-postgres';
+import { SOAK_EVENTS, type SoakEventKind } from './soak-schedule';
 
 /**
  * Every scenario, in the order they run (hot-compressed compares its wire bytes with hot's,
@@ -56,7 +57,7 @@ const DEFAULT_SCENARIOS = SCENARIOS.map(([name]) => name).filter((name) => !OPT_
 
 const USAGE = `usage: npm run bench -- [--duration S] [--churn S] [--rounds N] [--connections C] [--threads T]
     [--paths N] [--scenarios ${SCENARIOS.map(([name]) => name).join(',')}] [--json FILE]
-    [--soak-minutes N] [--soak-csv DIR] [--report FILE.html] [--rate N]
+    [--soak-minutes N] [--soak-csv DIR] [--soak-events E] [--report FILE.html] [--rate N]
   --duration     seconds of each wrk run          --churn    seconds of the memory scenario's run
   --rounds       runs per scenario (medians)      --paths    paths per generated list
   --connections  wrk connections                  --threads  wrk threads
@@ -64,6 +65,7 @@ const USAGE = `usage: npm run bench -- [--duration S] [--churn S] [--rounds N] [
   --json         also write the rows as JSON to FILE (the soak's per-minute samples included)
   --soak-minutes length of the soak's measured run, in minutes
   --soak-csv     the export the soak reloads (relative to the project root)
+  --soak-events  which events the soak runs: ${SOAK_EVENTS.join(',')} (all, by default) or none
   --report       also write the rows as one self-contained HTML page (charts; no network)
   --rate         open model: requests/s at a constant arrival rate, hot and cold, for --duration
                  (latency from each scheduled send); alone, runs only the at-rate scenario
@@ -91,6 +93,7 @@ const OPTIONS = {
   rate: { type: 'string' },
   'soak-minutes': { type: 'string' },
   'soak-csv': { type: 'string' },
+  'soak-events': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 function optionValues(argv: readonly string[]) {
@@ -106,6 +109,18 @@ function soakCsv(raw: string | undefined, fallback: string): string {
   if (raw === undefined) return fallback;
   if (raw.trim() === '') throw new UsageError('--soak-csv must name a folder (got "")');
   return raw;
+}
+
+/** --soak-events: a list of event kinds, or `none` (a soak without events: drift under traffic alone). */
+function soakEvents(raw: string | undefined): SoakEventKind[] {
+  if (raw === undefined) return [...SOAK_EVENTS];
+  if (raw.trim() === 'none') return [];
+  const named = raw.split(',').map((s) => s.trim());
+  const bad = named.filter((name) => !(SOAK_EVENTS as readonly string[]).includes(name));
+  if (bad.length > 0 || named.length === 0) {
+    throw new UsageError(`--soak-events takes ${SOAK_EVENTS.join(', ')} (comma-separated) or none; got ${bad.map((b) => JSON.stringify(b)).join(', ')}`);
+  }
+  return SOAK_EVENTS.filter((kind) => named.includes(kind));
 }
 
 function nonEmpty(name: string, raw: string): string {
@@ -132,6 +147,7 @@ export function parseBenchArgs(argv: readonly string[], defaults: BenchFile['ben
       // Up to a day; 1 minute is allowed for a demonstration (the schedule is compressed, see soak-schedule.ts).
       soakMinutes: intOption('soak-minutes', values['soak-minutes'], defaults.soak.minutes, 1, 1440),
       soakCsv: soakCsv(values['soak-csv'], defaults.soak.csvDir),
+      soakEvents: soakEvents(values['soak-events']),
       ...(values.rate !== undefined && { rate: intOption('rate', values.rate, 0, 1, 1_000_000) }),
     },
     scenarios: SCENARIOS.map(([name]) => name).filter((name) => selected.has(name)),
@@ -203,7 +219,7 @@ async function main(): Promise<void> {
     };
     process.stdout.write(formatReport(made.ctx.rows, reportContext));
     // Every row carries its run's context, so the JSON alone makes the HTML report (npm run bench:report).
-    const run = runInfo(reportContext, { ...opt, ...serviceEnv, DATABASE_URL: '(the bench database)', pageViewModel: file.pageViews.default });
+    const run = runInfo(reportContext, { ...opt, soakEvents: opt.soakEvents.join(',') || 'none', ...serviceEnv, DATABASE_URL: '(the bench database)', pageViewModel: file.pageViews.default });
     const saved = made.ctx.rows.map((row) => ({ ...row, run }));
     if (args.json !== undefined) fs.writeFileSync(args.json, JSON.stringify(saved, null, 2));
     if (args.report !== undefined) writeHtmlReport(args.report, saved, file);

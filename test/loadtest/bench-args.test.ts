@@ -32,16 +32,16 @@ const DEFAULTS: BenchFile['bench'] = {
 describe('bench command line (unit)', () => {
   it('when no option is given, then the defaults of scenarios.json and every scenario but the soak, in table order', () => {
     expect(parseBenchArgs([], DEFAULTS)).to.deep.equal({
-      opt: { duration: 8, churn: 30, rounds: 3, connections: 64, threads: 1, paths: 200_000, soakMinutes: 30, soakCsv: '.data/csv' },
+      opt: { duration: 8, churn: 30, rounds: 3, connections: 64, threads: 1, paths: 200_000, soakMinutes: 30, soakCsv: '.data/csv', soakEvents: ['reload', 'kill', 'restart'] },
       scenarios: ['hot', 'hot-three-documents', 'hot-compressed', 'hot-styles', 'database', 'cold', 'cold-styles', 'at-rate', 'changes', 'memory', 'listing', 'overload'],
     });
     expect(SCENARIOS.map(([name]) => name)).to.deep.equal(['hot', 'hot-three-documents', 'hot-compressed', 'hot-styles', 'database', 'cold', 'cold-styles', 'at-rate', 'changes', 'memory', 'listing', 'overload', 'soak']);
   });
 
   it('when every option is given, then each is taken, and scenarios run in table order whatever the order asked', () => {
-    const argv = ['--duration', '1', '--churn=2', '--rounds', '4', '--connections', '5', '--threads', '2', '--paths', '300', '--scenarios', 'soak,overload,hot-compressed,hot', '--json', 'out.json', '--soak-minutes', '3', '--soak-csv', '/tmp/csv', '--report', 'r.html', '--rate', '1500'];
+    const argv = ['--duration', '1', '--churn=2', '--rounds', '4', '--connections', '5', '--threads', '2', '--paths', '300', '--scenarios', 'soak,overload,hot-compressed,hot', '--json', 'out.json', '--soak-minutes', '3', '--soak-csv', '/tmp/csv', '--soak-events', 'restart,reload', '--report', 'r.html', '--rate', '1500'];
     expect(parseBenchArgs(argv, DEFAULTS)).to.deep.equal({
-      opt: { duration: 1, churn: 2, rounds: 4, connections: 5, threads: 2, paths: 300, soakMinutes: 3, soakCsv: '/tmp/csv', rate: 1500 },
+      opt: { duration: 1, churn: 2, rounds: 4, connections: 5, threads: 2, paths: 300, soakMinutes: 3, soakCsv: '/tmp/csv', soakEvents: ['reload', 'restart'], rate: 1500 },
       scenarios: ['hot', 'hot-compressed', 'at-rate', 'overload', 'soak'],
       json: 'out.json',
       report: 'r.html',
@@ -57,6 +57,13 @@ describe('bench command line (unit)', () => {
   it('when --soak-csv or --report is empty, then a usage error names it', () => {
     expect(() => parseBenchArgs(['--soak-csv', ''], DEFAULTS)).to.throw(UsageError, /^--soak-csv must name a folder/);
     expect(() => parseBenchArgs(['--report', ' '], DEFAULTS)).to.throw(UsageError, /^--report must name a file/);
+  });
+
+  it('when --soak-events is none or names a kind that does not exist, then no events, or a usage error naming the bad ones', () => {
+    expect(parseBenchArgs(['--soak-events', 'none'], DEFAULTS).opt.soakEvents).to.deep.equal([]);
+    expect(parseBenchArgs(['--soak-events', 'kill'], DEFAULTS).opt.soakEvents).to.deep.equal(['kill']);
+    expect(() => parseBenchArgs(['--soak-events', 'reload,nap,'], DEFAULTS)).to.throw(UsageError, '--soak-events takes reload, kill, restart (comma-separated) or none; got "nap", ""');
+    expect(() => parseBenchArgs(['--soak-events', ''], DEFAULTS)).to.throw(UsageError, /^--soak-events takes/);
   });
 
   for (const name of ['duration', 'churn', 'rounds', 'connections', 'threads', 'paths', 'soak-minutes', 'rate']) {

@@ -56,6 +56,17 @@ describe('soak scenario (unit: schedule, wrk output, per-minute rows, targets)',
       );
     });
 
+    it('when only some kinds are asked for, then only those are planned, at the times of the full schedule', () => {
+      const reloads = soakSchedule(30, SETTINGS, ['reload']);
+      expect(reloads.events.map((e) => `${e.kind}@${e.atMs / MIN}`)).to.deep.equal(['reload@5', 'reload@10', 'reload@15', 'reload@20', 'reload@25']);
+      expect(describeSchedule(soakSchedule(3, SETTINGS, ['kill', 'restart']))).to.equal(
+        'reload every 1:53, kill every 2:38 (periods compressed ×0.375 for a 3-minute run): no reloads (--soak-events); worker kills at 2:38; PostgreSQL restart at 1:48',
+      );
+      const none = soakSchedule(30, SETTINGS, []);
+      expect(none.events).to.deep.equal([]);
+      expect(describeSchedule(none)).to.equal('no events (--soak-events none): traffic alone');
+    });
+
     it('when events fall at the same time, then the kill comes first, then the restart, then a reload', () => {
       // 35 min: the restart at 21 min meets the third kill.
       const at21 = soakSchedule(35, SETTINGS).events.filter((e) => e.atMs === 21 * MIN);

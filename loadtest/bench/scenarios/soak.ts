@@ -3,15 +3,16 @@ import path from 'node:path';
 import { preflight } from '../../../db/etl/preflight';
 import { startBalancer } from '../../../src/fleet/balancer';
 import { projectRoot } from '../../../src/project-paths';
-import { median, writePaths, type BenchContext } from '../context';
+import { median, writePaths, type BenchContext, type Measured } from '../context';
 import { judge, type Row } from '../report';
 import { startSoakEvents } from '../soak-events';
 import { runPaced } from '../soak-generator';
 import { longestGapMs, minuteRows, type MinuteInput } from '../soak-minutes';
+import type { Service } from '../processes';
 import { etlScript, startReload } from '../soak-reload';
 import type { SoakReport } from '../soak-report';
 import { takeSample, type SoakSample } from '../soak-sampler';
-import { describeSchedule, soakSchedule } from '../soak-schedule';
+import { describeSchedule, SOAK_EVENTS, soakSchedule, type PlannedEvent, type SoakEventKind } from '../soak-schedule';
 import { evaluateSoak, type TargetResult } from '../soak-targets';
 import { threeDocumentPageViews } from './hot';
 import { cachedEnough, warmUp } from './warm-up';
@@ -26,22 +27,63 @@ const PATHS_MARGIN = 1.1;
 // Seed of the soak's traffic: not the hot list's (seed 1, which warms the caches up), so the
 // soak does not begin by replaying it.
 const SOAK_SEED = 17;
+// The capacity run counts once a run's evictions are at least this share of its misses, and
+// is given as it is after MAX_CAPACITY_RUNS runs (a run's length each: 8 s by default).
+const STEADY_EVICTIONS = 0.9;
+const MAX_CAPACITY_RUNS = 12;
 
-/** Everything the soak needs before it spends any time; throws saying what is missing. */
-function checkPrerequisites(ctx: BenchContext, csvDir: string): () => Promise<void> {
+/** Everything the soak's scheduled events need before it spends any time; throws saying what is missing. */
+function checkPrerequisites(ctx: BenchContext, csvDir: string, kinds: readonly SoakEventKind[]): () => Promise<void> {
   const restart = ctx.restartDatabase;
-  if (restart === undefined) {
+  if (kinds.includes('restart') && restart === undefined) {
     throw new Error(
       'soak: it restarts PostgreSQL, so it needs the embedded database the bench starts itself (DATABASE_URL unset, and no `npm start` running on the same data directory)',
     );
   }
-  try {
-    preflight(csvDir);
-  } catch (err) {
-    throw new Error(`soak: it reloads the catalog from ${csvDir} (--soak-csv): ${(err as Error).message}`);
+  if (kinds.includes('reload')) {
+    try {
+      preflight(csvDir);
+    } catch (err) {
+      throw new Error(`soak: it reloads the catalog from ${csvDir} (--soak-csv): ${(err as Error).message}`);
+    }
+    if (!fs.existsSync(etlScript())) throw new Error(`soak: ${etlScript()} is missing: run npm run build`);
   }
-  if (!fs.existsSync(etlScript())) throw new Error(`soak: ${etlScript()} is missing: run npm run build`);
-  return restart;
+  return (
+    restart ??
+    (() => {
+      throw new Error('soak: no restart was scheduled');
+    })
+  );
+}
+
+/**
+ * The stream's closed-model capacity once the caches are full and evicting, as they are for
+ * the whole soak: runs of fresh stream paths until a run's evictions reach STEADY_EVICTIONS
+ * of its misses (every document loaded pushes one out), at most MAX_CAPACITY_RUNS. A single
+ * run right after the warm-up measured caches still filling from the hot list's working set
+ * (no evictions, no garbage from them), and the soak then ran at more than half of what the
+ * service could do once they were full.
+ */
+async function steadyCapacity(
+  ctx: BenchContext,
+  service: Service,
+  url: string,
+  file: string,
+  draw: Parameters<typeof writePaths>[1],
+): Promise<Measured> {
+  for (let run = 1; ; run++) {
+    if (run > 1) writePaths(file, draw, ctx.opt.paths);
+    const misses = await service.metric('atelier_cache_misses_total');
+    const evictions = await service.metric('atelier_cache_evictions_total');
+    const m = await ctx.measure(url, file, service.pids, { countStatuses: true });
+    const missed = (await service.metric('atelier_cache_misses_total')) - misses;
+    const evicted = (await service.metric('atelier_cache_evictions_total')) - evictions;
+    const steady = evicted >= STEADY_EVICTIONS * missed;
+    ctx.say(
+      `soak: capacity run ${run}: ${m.rps.toFixed(0)} req/s, misses ${((100 * missed) / m.requests).toFixed(1)} % of requests, evictions ${evicted} (${steady ? 'caches full' : 'caches filling'})`,
+    );
+    if (steady || run >= MAX_CAPACITY_RUNS) return m;
+  }
 }
 
 /** The gauges read `afterMs` from now, unless cancelled (the minute's run failed). */
@@ -71,8 +113,8 @@ function sampleLater(read: () => Promise<SoakSample>, afterMs: number): { sample
 export async function soakScenario(ctx: BenchContext): Promise<void> {
   const settings = ctx.file.bench.soak;
   const csvDir = path.resolve(projectRoot(), ctx.opt.soakCsv);
-  const restartDatabase = checkPrerequisites(ctx, csvDir);
-  const schedule = soakSchedule(ctx.opt.soakMinutes, settings);
+  const restartDatabase = checkPrerequisites(ctx, csvDir, ctx.opt.soakEvents);
+  const schedule = soakSchedule(ctx.opt.soakMinutes, settings, ctx.opt.soakEvents);
   ctx.say(`soak: ${describeSchedule(schedule)}`);
 
   // One Zipf stream for the capacity run and the whole soak, never replayed: a replayed list
@@ -91,7 +133,7 @@ export async function soakScenario(ctx: BenchContext): Promise<void> {
   // kept-alive connection died with a killed worker; wrk alone would count those as errors.
   // (Left running if the bench fails: nginx stops with the bench's process, see startNginx.)
   const lb = await startBalancer({ upstreams: [new URL(service.url).host], dir: path.join(ctx.dir, 'soak-nginx') });
-  const capacity = await ctx.measure(lb.url, capacityFile, service.pids, { countStatuses: true });
+  const capacity = await steadyCapacity(ctx, service, lb.url, capacityFile, draw);
   const targetRps = Math.max(1, Math.round(capacity.rps * settings.rateShare));
   const connections = settings.connections;
   ctx.say(
@@ -167,6 +209,13 @@ export async function soakScenario(ctx: BenchContext): Promise<void> {
   ctx.rows.push(soakRow(soak, cacheBytes / 2 ** 20 + ctx.file.bench.targets.workerRssOverCacheMb!));
 }
 
+/** The kinds of event the soak ran, in the bench table's words. */
+function eventsText(events: readonly PlannedEvent[]): string {
+  const words: Record<SoakEventKind, string> = { reload: 'reloads', kill: 'worker kills', restart: 'a PostgreSQL restart' };
+  const kinds = SOAK_EVENTS.filter((kind) => events.some((e) => e.kind === kind));
+  return kinds.length > 0 ? kinds.map((kind) => words[kind]).join(', ') : 'no events';
+}
+
 /** The soak's line in the bench table: medians over its minutes, sums of its counts, its targets. */
 function soakRow(soak: SoakReport, rssLimitMb: number): Row {
   const rows = soak.perMinute;
@@ -175,7 +224,7 @@ function soakRow(soak: SoakReport, rssLimitMb: number): Row {
   const judged = soak.targets.filter((t) => t.verdict !== 'not judged');
   const of = (xs: number[]): number => (xs.length > 0 ? median(xs) : NaN);
   return {
-    scenario: `soak: page views at ${soak.targetRps} req/s for ${soak.minutes} min; reloads, worker kills, a PostgreSQL restart`,
+    scenario: `soak: page views at ${soak.targetRps} req/s for ${soak.minutes} min; ${eventsText(soak.schedule.events)}`,
     rps: of(rows.map((r) => r.rps)),
     p50Ms: of(rows.map((r) => r.p50Ms)),
     p95Ms: of(rows.map((r) => r.p95Ms)),
