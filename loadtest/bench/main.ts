@@ -117,7 +117,7 @@ function soakEvents(raw: string | undefined): SoakEventKind[] {
   if (raw.trim() === 'none') return [];
   const named = raw.split(',').map((s) => s.trim());
   const bad = named.filter((name) => !(SOAK_EVENTS as readonly string[]).includes(name));
-  if (bad.length > 0 || named.length === 0) {
+  if (bad.length > 0) {
     throw new UsageError(`--soak-events takes ${SOAK_EVENTS.join(', ')} (comma-separated) or none; got ${bad.map((b) => JSON.stringify(b)).join(', ')}`);
   }
   return SOAK_EVENTS.filter((kind) => named.includes(kind));

@@ -4,7 +4,7 @@
  * Cached bodies are strings in the V8 heap (src/catalog/cache.ts), so the heap limit given to
  * the worker process bounds them and everything else the worker holds, and the garbage they
  * leave when evicted is freed by the same collector that is bounded. Of such a worker's RSS,
- * about 44 MiB is the node binary's mapped pages and 20-25 MiB native allocations (malloc
+ * about 44 MiB is the node binary's mapped pages and about 25 MiB native allocations (malloc
  * arenas of the thread pool's compressions, the C heap): the V8 heap must stay near budget
  * + 30 MiB for RSS to stay within budget + 100 MiB.
  *

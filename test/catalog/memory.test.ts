@@ -3,7 +3,7 @@ import { documentBytes, workerHeapFlags } from '../../src/catalog/memory';
 
 describe('worker memory plan (unit)', () => {
   it('when the budget is the default 128 MiB, then documents get 3/5 of it (76.8 MiB) and the heap 152 MiB', () => {
-    expect(documentBytes(128 * 2 ** 20)).to.equal(Math.floor(0.6 * 128 * 2 ** 20));
+    expect(documentBytes(128 * 2 ** 20)).to.equal(80_530_636);
     expect(workerHeapFlags(128 * 2 ** 20)).to.deep.equal(['--max-semi-space-size=8', '--max-old-space-size=152']);
   });
 

@@ -61,8 +61,9 @@ function checkPrerequisites(ctx: BenchContext, csvDir: string, kinds: readonly S
  * the whole soak: runs of fresh stream paths until a run's evictions reach STEADY_EVICTIONS
  * of its misses (every document loaded pushes one out), at most MAX_CAPACITY_RUNS. A single
  * run right after the warm-up measured caches still filling (no evictions, no garbage from
- * them), a state the soak leaves within seconds, so "half the capacity" meant half of another
- * service's (2026-12-07: 9,641 req/s in the first run, 10,823 in the first steady one).
+ * them), a state the stream leaves after about half a minute (four 8 s runs on 2026-12-07),
+ * so "half the capacity" meant half of another state's (9,641 req/s in the first run, 10,823
+ * in the first steady one).
  */
 async function steadyCapacity(
   ctx: BenchContext,
