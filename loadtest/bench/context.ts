@@ -97,6 +97,8 @@ export interface BenchOptions {
   soakCsv: string;
   /** The kinds of event the soak runs (--soak-events; all by default, none for drift alone). */
   soakEvents: readonly SoakEventKind[];
+  /** --soak-rate: the soak's rate (requests/s) instead of a share of its measured capacity. */
+  soakRate?: number;
   /** --rate: the at-rate scenario's one arrival rate (requests/s) instead of shares of the capacity. */
   rate?: number;
 }

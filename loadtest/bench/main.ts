@@ -57,7 +57,7 @@ const DEFAULT_SCENARIOS = SCENARIOS.map(([name]) => name).filter((name) => !OPT_
 
 const USAGE = `usage: npm run bench -- [--duration S] [--churn S] [--rounds N] [--connections C] [--threads T]
     [--paths N] [--scenarios ${SCENARIOS.map(([name]) => name).join(',')}] [--json FILE]
-    [--soak-minutes N] [--soak-csv DIR] [--soak-events E] [--report FILE.html] [--rate N]
+    [--soak-minutes N] [--soak-csv DIR] [--soak-events E] [--soak-rate N] [--report FILE.html] [--rate N]
   --duration     seconds of each wrk run          --churn    seconds of the memory scenario's run
   --rounds       runs per scenario (medians)      --paths    paths per generated list
   --connections  wrk connections                  --threads  wrk threads
@@ -66,6 +66,7 @@ const USAGE = `usage: npm run bench -- [--duration S] [--churn S] [--rounds N] [
   --soak-minutes length of the soak's measured run, in minutes
   --soak-csv     the export the soak reloads (relative to the project root)
   --soak-events  which events the soak runs: ${SOAK_EVENTS.join(',')} (all, by default) or none
+  --soak-rate    requests/s the soak paces to, instead of half the capacity it measures (to compare builds at one load)
   --report       also write the rows as one self-contained HTML page (charts; no network)
   --rate         open model: requests/s at a constant arrival rate, hot and cold, for --duration
                  (latency from each scheduled send); alone, runs only the at-rate scenario
@@ -94,6 +95,7 @@ const OPTIONS = {
   'soak-minutes': { type: 'string' },
   'soak-csv': { type: 'string' },
   'soak-events': { type: 'string' },
+  'soak-rate': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 function optionValues(argv: readonly string[]) {
@@ -148,6 +150,7 @@ export function parseBenchArgs(argv: readonly string[], defaults: BenchFile['ben
       soakMinutes: intOption('soak-minutes', values['soak-minutes'], defaults.soak.minutes, 1, 1440),
       soakCsv: soakCsv(values['soak-csv'], defaults.soak.csvDir),
       soakEvents: soakEvents(values['soak-events']),
+      ...(values['soak-rate'] !== undefined && { soakRate: intOption('soak-rate', values['soak-rate'], 0, 1, 1_000_000) }),
       ...(values.rate !== undefined && { rate: intOption('rate', values.rate, 0, 1, 1_000_000) }),
     },
     scenarios: SCENARIOS.map(([name]) => name).filter((name) => selected.has(name)),

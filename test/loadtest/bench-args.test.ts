@@ -39,9 +39,9 @@ describe('bench command line (unit)', () => {
   });
 
   it('when every option is given, then each is taken, and scenarios run in table order whatever the order asked', () => {
-    const argv = ['--duration', '1', '--churn=2', '--rounds', '4', '--connections', '5', '--threads', '2', '--paths', '300', '--scenarios', 'soak,overload,hot-compressed,hot', '--json', 'out.json', '--soak-minutes', '3', '--soak-csv', '/tmp/csv', '--soak-events', 'restart,reload', '--report', 'r.html', '--rate', '1500'];
+    const argv = ['--duration', '1', '--churn=2', '--rounds', '4', '--connections', '5', '--threads', '2', '--paths', '300', '--scenarios', 'soak,overload,hot-compressed,hot', '--json', 'out.json', '--soak-minutes', '3', '--soak-csv', '/tmp/csv', '--soak-events', 'restart,reload', '--soak-rate', '3500', '--report', 'r.html', '--rate', '1500'];
     expect(parseBenchArgs(argv, DEFAULTS)).to.deep.equal({
-      opt: { duration: 1, churn: 2, rounds: 4, connections: 5, threads: 2, paths: 300, soakMinutes: 3, soakCsv: '/tmp/csv', soakEvents: ['reload', 'restart'], rate: 1500 },
+      opt: { duration: 1, churn: 2, rounds: 4, connections: 5, threads: 2, paths: 300, soakMinutes: 3, soakCsv: '/tmp/csv', soakEvents: ['reload', 'restart'], soakRate: 3500, rate: 1500 },
       scenarios: ['hot', 'hot-compressed', 'at-rate', 'overload', 'soak'],
       json: 'out.json',
       report: 'r.html',

@@ -135,7 +135,7 @@ export async function soakScenario(ctx: BenchContext): Promise<void> {
   // (Left running if the bench fails: nginx stops with the bench's process, see startNginx.)
   const lb = await startBalancer({ upstreams: [new URL(service.url).host], dir: path.join(ctx.dir, 'soak-nginx') });
   const capacity = await steadyCapacity(ctx, service, lb.url, capacityFile, draw);
-  const targetRps = Math.max(1, Math.round(capacity.rps * settings.rateShare));
+  const targetRps = ctx.opt.soakRate ?? Math.max(1, Math.round(capacity.rps * settings.rateShare));
   const connections = settings.connections;
   ctx.say(
     `soak: capacity ${capacity.rps.toFixed(0)} req/s closed-model on the stream (${ctx.opt.connections} connections, ${ctx.opt.duration} s, statuses ${JSON.stringify(capacity.statuses)}); ` +
