@@ -30,6 +30,13 @@ export interface MinuteRow extends StatusClasses {
   p95Ms: number;
   p99Ms: number;
   maxMs: number;
+  /**
+   * The service's own p99 over the same stretch (servicePercentileMs): the bound of its
+   * histogram bucket, in ms; NaN when it cannot be told. Beside wrk's p99 it shows how much of
+   * the tail is spent outside the service's handling (event-loop stalls before a request is
+   * read, nginx, the generator itself on the shared cores).
+   */
+  serviceP99Ms: number;
   /** Connect, read, write errors and timeouts; wrk gives them per run, not per second. */
   socketErrors: number;
   /** Statuses above 399 by wrk's own count; differs from the tally only if the script missed responses. */
@@ -56,6 +63,24 @@ export interface MinuteRow extends StatusClasses {
 }
 
 const SECOND_MS = 1000;
+
+/**
+ * The q-quantile of the service's request durations between two samples, as the upper bound
+ * (ms) of the histogram bucket it falls in. NaN when either sample lacks the buckets, when the
+ * workers differ between them (a replaced worker's counts restart: the difference of the sums
+ * is no longer the stretch's), or when no request was counted.
+ */
+export function servicePercentileMs(before: SoakSample | undefined, after: SoakSample | undefined, q: number): number {
+  if (before === undefined || after === undefined || before.requestBuckets.length === 0 || after.requestBuckets.length === 0) return NaN;
+  const pids = (s: SoakSample): string => s.workers.map((w) => w.pid).sort((a, b) => a - b).join(',');
+  if (pids(before) !== pids(after)) return NaN;
+  const earlier = new Map(before.requestBuckets);
+  const counts = after.requestBuckets.map(([bound, n]): [number, number] => [bound, n - (earlier.get(bound) ?? NaN)]);
+  const total = counts.at(-1)![1];
+  if (!(total > 0)) return NaN;
+  const found = counts.find(([, n]) => n >= q * total);
+  return found === undefined ? NaN : found[0] * SECOND_MS;
+}
 
 /** Whether the wall-clock second `second` (Unix s) overlaps one of the windows (epoch ms). */
 export function inWindow(second: number, windows: readonly RestartWindow[]): boolean {
@@ -86,8 +111,12 @@ function minuteOf(at: number, starts: readonly number[]): number {
   return index;
 }
 
-/** The per-minute rows: figures of each run, its sample, its events, its statuses classified against the restart windows. */
-export function minuteRows(inputs: readonly MinuteInput[], events: readonly EventRecord[], windows: readonly RestartWindow[]): MinuteRow[] {
+/**
+ * The per-minute rows: figures of each run, its sample, its events, its statuses classified
+ * against the restart windows. `start` is a sample taken before the first minute: the first
+ * minute's service p99 is counted from it.
+ */
+export function minuteRows(inputs: readonly MinuteInput[], events: readonly EventRecord[], windows: readonly RestartWindow[], start?: SoakSample): MinuteRow[] {
   const starts = inputs.map((m) => m.run.startedAt);
   const eventsOf: EventRecord[][] = inputs.map(() => []);
   for (const e of [...events].sort((a, b) => a.at - b.at)) eventsOf[minuteOf(e.at, starts)]?.push(e);
@@ -105,6 +134,7 @@ export function minuteRows(inputs: readonly MinuteInput[], events: readonly Even
       p95Ms: run.p95Ms,
       p99Ms: run.p99Ms,
       maxMs: run.maxMs,
+      serviceP99Ms: servicePercentileMs(i === 0 ? start : inputs[i - 1]!.sample, sample, 0.99),
       socketErrors: run.socketErrors,
       wrkNon2xx: run.non2xx,
       ...(run.firstResponseAt !== undefined && { firstResponseAt: run.firstResponseAt }),

@@ -34,13 +34,13 @@ export function formatSoak(name: string, soak: SoakReport): string[] {
     `schedule: ${soak.schedule.text}`,
     `restart window: ${soak.restartWindows.length === 0 ? 'none (no restart happened)' : soak.restartWindows.map((w) => `${f((w.from - soak.startedAt) / 1000, 1)}–${f((w.to - soak.startedAt) / 1000, 1)} s`).join(', ')} after the start (stop until /readyz 200, plus the grace)`,
     '',
-    '| min | req/s | p50 ms | p99 ms | max ms | 2xx | 503 in window | 503 outside | other non-2xx | socket errors | worker RSS MiB | heap MiB (all workers) | fds | PG sessions service / all | events |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|---|',
+    '| min | req/s | p50 ms | p99 ms | max ms | service p99 ms | 2xx | 503 in window | 503 outside | other non-2xx | socket errors | worker RSS MiB | heap MiB (all workers) | fds | PG sessions service / all | events |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|---|',
   ];
   for (const r of soak.perMinute) {
     const rss = r.workerRssMb.length > 0 ? r.workerRssMb.map((x) => f(x)).join(' / ') : '-';
     lines.push(
-      `| ${r.minute} | ${f(r.rps)} | ${f(r.p50Ms, 2)} | ${f(r.p99Ms, 2)} | ${f(r.maxMs)} | ${r.ok} | ${r.unavailableInWindow} | ${r.unavailableOutside} | ${r.otherNon2xx} | ${r.socketErrors} | ${rss} | ${f(r.heapUsedMb)} | ${f(r.fds)} | ${f(r.pgService)} / ${f(r.pgAll)} | ${r.events.join('; ')} |`,
+      `| ${r.minute} | ${f(r.rps)} | ${f(r.p50Ms, 2)} | ${f(r.p99Ms, 2)} | ${f(r.maxMs)} | ${Number.isFinite(r.serviceP99Ms) ? `≤ ${r.serviceP99Ms}` : '-'} | ${r.ok} | ${r.unavailableInWindow} | ${r.unavailableOutside} | ${r.otherNon2xx} | ${r.socketErrors} | ${rss} | ${f(r.heapUsedMb)} | ${f(r.fds)} | ${f(r.pgService)} / ${f(r.pgAll)} | ${r.events.join('; ')} |`,
     );
   }
   // The script's per-second tally and wrk's own count of statuses above 399 must agree.
@@ -48,6 +48,7 @@ export function formatSoak(name: string, soak: SoakReport): string[] {
   lines.push(
     '',
     'Gauges (RSS, heap, fds, sessions) are sampled 5 s before the end of each minute; 503s are placed by the second they arrived in.',
+    "p99 and max are wrk's, through nginx, from each request's send; service p99 is the service's own histogram (from parsing a request to answering it) between the samples, as the bound of its bucket ('-' where a worker was replaced).",
     ...(disagree.length > 0 ? [`WARNING: the per-second tally and wrk's own error count differ in minute ${disagree.map((r) => r.minute).join(', ')}`] : []),
     '',
     'soak targets:',

@@ -10,6 +10,12 @@ export interface SoakSample {
   workers: Array<{ pid: number; rssMb: number }>;
   /** nodejs_heap_size_used_bytes of the service's /metrics (the primary sums its workers'), in MiB; NaN when it did not answer. */
   heapUsedMb: number;
+  /**
+   * The service's own request durations so far (atelier_http_request_duration_seconds, every
+   * route, method and status summed): [upper bound in s, cumulative count], by bound; empty
+   * when /metrics did not answer. Counted from each request's parse to its answer.
+   */
+  requestBuckets: Array<[number, number]>;
   /** Entries of /proc/PID/fd of the primary and its workers. */
   fds: number;
   /** The service's own PostgreSQL sessions (worker pools, listeners, the primary's metrics client); NaN when PostgreSQL did not answer. */
@@ -37,12 +43,29 @@ function openFds(pid: number): number {
   }
 }
 
-async function heapUsedMb(service: Service): Promise<number> {
+const HEAP_USED = /^nodejs_heap_size_used_bytes (\S+)$/m;
+const DURATION_BUCKET = /^atelier_http_request_duration_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\} (\S+)$/gm;
+
+/** The heap and the request-duration buckets from one exposition text (see SoakSample). */
+export function readExposition(text: string): Pick<SoakSample, 'heapUsedMb' | 'requestBuckets'> {
+  const byBound = new Map<number, number>();
+  for (const [, le, count] of text.matchAll(DURATION_BUCKET)) {
+    const bound = le === '+Inf' ? Infinity : Number(le);
+    byBound.set(bound, (byBound.get(bound) ?? 0) + Number(count));
+  }
+  const heap = HEAP_USED.exec(text);
+  return {
+    heapUsedMb: heap ? Number(heap[1]) / MIB : NaN,
+    requestBuckets: [...byBound].sort(([a], [b]) => a - b),
+  };
+}
+
+async function fromMetrics(service: Service): Promise<Pick<SoakSample, 'heapUsedMb' | 'requestBuckets'>> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<number>((resolve) => (timer = setTimeout(() => resolve(NaN), METRICS_TIMEOUT_MS)));
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), METRICS_TIMEOUT_MS)));
   try {
-    const bytes = await Promise.race([service.metric('nodejs_heap_size_used_bytes').catch(() => NaN), timeout]);
-    return bytes / MIB;
+    const text = await Promise.race([service.metricsText().catch(() => undefined), timeout]);
+    return text === undefined ? { heapUsedMb: NaN, requestBuckets: [] } : readExposition(text);
   } finally {
     clearTimeout(timer);
   }
@@ -78,6 +101,6 @@ export async function takeSample(service: Service, databaseUrl: string): Promise
   const workerPids = service.workerPids();
   const workers = workerPids.map((pid) => ({ pid, rssMb: rssBytes(pid) / MIB }));
   const fds = [service.pid, ...workerPids].reduce((sum, pid) => sum + openFds(pid), 0);
-  const [heap, pg] = await Promise.all([heapUsedMb(service), sessions(databaseUrl)]);
-  return { at, workers, heapUsedMb: heap, fds, pgService: pg.service, pgAll: pg.total };
+  const [metrics, pg] = await Promise.all([fromMetrics(service), sessions(databaseUrl)]);
+  return { at, workers, ...metrics, fds, pgService: pg.service, pgAll: pg.total };
 }

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { formatReport, type Row } from '../../loadtest/bench/report';
 import type { EventRecord, RestartWindow } from '../../loadtest/bench/soak-events';
 import { parsePacedOutput, type SecondCount, type TimedPacedRun } from '../../loadtest/bench/soak-generator';
-import { classifyStatuses, longestGapMs, minuteRows, type MinuteRow } from '../../loadtest/bench/soak-minutes';
+import { classifyStatuses, longestGapMs, minuteRows, servicePercentileMs, type MinuteRow } from '../../loadtest/bench/soak-minutes';
+import { readExposition, type SoakSample } from '../../loadtest/bench/soak-sampler';
 import type { SoakReport } from '../../loadtest/bench/soak-report';
 import { describeSchedule, soakSchedule } from '../../loadtest/bench/soak-schedule';
 import { evaluateSoak, flatTarget, p99Target } from '../../loadtest/bench/soak-targets';
@@ -23,7 +24,7 @@ function rows(n: number, f: { rss?: (m: number) => number; pg?: (m: number) => n
   return Array.from({ length: n }, (_, i): MinuteRow => {
     const m = i + 1;
     return {
-      minute: m, startedAt: T0 + i * MIN, endedAt: T0 + m * MIN, requests: 60_000, rps: 1000, p50Ms: 1, p95Ms: 2, p99Ms: f.p99?.(m) ?? 4, maxMs: 9,
+      minute: m, startedAt: T0 + i * MIN, endedAt: T0 + m * MIN, requests: 60_000, rps: 1000, p50Ms: 1, p95Ms: 2, p99Ms: f.p99?.(m) ?? 4, maxMs: 9, serviceP99Ms: m === 2 ? NaN : 25,
       socketErrors: 0, wrkNon2xx: 0, ok: 60_000, unavailableInWindow: 0, unavailableOutside: 0, otherNon2xx: 0, statuses: { 200: 60_000 },
       non2xxPerSecond: [], workerRssMb: [f.rss?.(m) ?? 300, 250], maxWorkerRssMb: f.rss?.(m) ?? 300, heapUsedMb: 400, fds: 80, pgService: f.pg?.(m) ?? 18, pgAll: 18,
       events: f.events?.[m] ?? [],
@@ -117,7 +118,7 @@ describe('soak scenario (unit: schedule, wrk output, per-minute rows, targets)',
         { kind: 'reload', at: T0 + 10_000, text: 'reload 1 started' },
         { kind: 'reload-end', at: T0 + 3 * MIN + 5_000, text: 'reload 1 stopped at the end of the run' },
       ];
-      const sample = { at: T0 + 115_000, workers: [{ pid: 12, rssMb: 310 }, { pid: 13, rssMb: 120 }], heapUsedMb: 420, fds: 77, pgService: 18, pgAll: 20 };
+      const sample = { at: T0 + 115_000, workers: [{ pid: 12, rssMb: 310 }, { pid: 13, rssMb: 120 }], heapUsedMb: 420, requestBuckets: [], fds: 77, pgService: 18, pgAll: 20 };
       const out = minuteRows([{ run: run(1) }, { run: run(2, { socketErrors: 3 }, [[(T0 + 91_000) / 1000, 503, 40]]), sample }, { run: run(3) }], events, [window]);
       expect(out.map((r) => r.events)).to.deep.equal([['reload 1 started'], ['SIGKILL worker 12', 'PostgreSQL restart'], ['reload 1 stopped at the end of the run']]);
       expect(out.map((r) => r.eventKinds)).to.deep.equal([['reload'], ['kill', 'restart'], ['reload-end']]);
@@ -131,6 +132,57 @@ describe('soak scenario (unit: schedule, wrk output, per-minute rows, targets)',
       // With response times, the pause is from one run's last response to the next one's first.
       const timed = minuteRows([{ run: run(1, { lastResponseAt: T0 + MIN - 100 }) }, { run: run(2, { firstResponseAt: T0 + MIN + 35 }) }], [], []);
       expect(longestGapMs(timed)).to.equal(135);
+    });
+
+    describe("the service's own p99", () => {
+      // Two routes' buckets, summed by bound; the heap beside them.
+      const exposition = (counts: [number, number, number, number]): string =>
+        [
+          '# TYPE atelier_http_request_duration_seconds histogram',
+          ...(['0.01', '0.025', '0.1', '+Inf'] as const).flatMap((le, i) => [
+            `atelier_http_request_duration_seconds_bucket{route="/products/:product_id",method="GET",status_class="2xx",le="${le}"} ${counts[i]! - 1}`,
+            `atelier_http_request_duration_seconds_bucket{route="/products/:product_id/styles",method="GET",status_class="2xx",le="${le}"} 1`,
+          ]),
+          'nodejs_heap_size_used_bytes 104857600',
+        ].join('\n');
+      const sampleOf = (counts: [number, number, number, number], pids = [12, 13]): SoakSample => ({
+        at: T0,
+        workers: pids.map((pid) => ({ pid, rssMb: 300 })),
+        ...readExposition(exposition(counts)),
+        fds: 80,
+        pgService: 18,
+        pgAll: 18,
+      });
+
+      it('when the exposition has the histogram, then its buckets are summed over routes by bound, and the heap read', () => {
+        expect(readExposition(exposition([900, 990, 999, 1000]))).to.deep.equal({
+          heapUsedMb: 100,
+          requestBuckets: [[0.01, 900], [0.025, 990], [0.1, 999], [Infinity, 1000]],
+        });
+        expect(readExposition('')).to.deep.equal({ heapUsedMb: NaN, requestBuckets: [] });
+      });
+
+      it('when two samples hold the same workers, then the p99 of the requests between them is the bound of its bucket', () => {
+        const before = sampleOf([900, 990, 999, 1000]);
+        // 10,000 requests between: 9,800 within 10 ms, 150 more within 25, 49 within 100, 1 beyond.
+        expect(servicePercentileMs(before, sampleOf([10_700, 10_940, 10_989, 11_000]), 0.99)).to.equal(25);
+        expect(servicePercentileMs(before, sampleOf([10_700, 10_940, 10_989, 11_000]), 0.5)).to.equal(10);
+        expect(servicePercentileMs(before, sampleOf([10_700, 10_940, 10_989, 11_000]), 0.9999)).to.equal(Infinity);
+      });
+
+      it('when a worker was replaced, a sample lacks the histogram or none was counted, then it cannot be told (NaN)', () => {
+        const before = sampleOf([900, 990, 999, 1000]);
+        expect(servicePercentileMs(before, sampleOf([10_700, 10_940, 10_989, 11_000], [12, 14]), 0.99)).to.satisfy(Number.isNaN);
+        expect(servicePercentileMs(undefined, before, 0.99)).to.satisfy(Number.isNaN);
+        expect(servicePercentileMs({ ...before, requestBuckets: [] }, before, 0.99)).to.satisfy(Number.isNaN);
+        expect(servicePercentileMs(before, before, 0.99)).to.satisfy(Number.isNaN);
+      });
+
+      it('when rows are built, then minute 1 counts from the start sample and each later minute from the one before', () => {
+        const samples = [sampleOf([900, 990, 999, 1000]), sampleOf([1880, 1985, 1999, 2000]), sampleOf([1900, 2500, 2990, 3000])];
+        const out = minuteRows([{ run: run(1), sample: samples[1]! }, { run: run(2), sample: samples[2]! }, { run: run(3) }], [], [], samples[0]);
+        expect(out.map((r) => r.serviceP99Ms)).to.deep.equal([25, 100, NaN]);
+      });
     });
   });
 
@@ -201,7 +253,9 @@ describe('soak scenario (unit: schedule, wrk output, per-minute rows, targets)',
     const row: Row = { scenario: 'soak: x', rps: 1000, p50Ms: 1, p95Ms: 2, p99Ms: 4, errors: 0, non2xx: 0, requests: 120_000, serverCores: NaN, generatorCores: NaN, pass: true, statuses: { 200: 120_000 }, soak };
     const text = formatReport([row], { machine: 'test', catalog: 10, workers: 2, cacheMb: 128, rssLimitMb: 228, runs: '1 × 1 s' });
     expect(text).to.contain('restart window: 72.0–80.5 s after the start');
-    expect(text).to.contain('| 2 | 1000 | 1.00 | 4.00 | 9 | 60000 | 0 | 0 | 0 | 0 | 300 / 250 | 400 | 80 | 18 / 18 | SIGKILL worker 12 (replaced after 0.4 s) |');
+    expect(text).to.contain('| 1 | 1000 | 1.00 | 4.00 | 9 | ≤ 25 | 60000 |');
+    // Minute 2's service p99 cannot be told (a worker was replaced).
+    expect(text).to.contain('| 2 | 1000 | 1.00 | 4.00 | 9 | - | 60000 | 0 | 0 | 0 | 0 | 300 / 250 | 400 | 80 | 18 / 18 | SIGKILL worker 12 (replaced after 0.4 s) |');
     expect(text).to.not.contain('WARNING');
     perMinute[0]!.wrkNon2xx = 3;
     expect(formatReport([row], { machine: 'test', catalog: 10, workers: 2, cacheMb: 128, rssLimitMb: 228, runs: '1 × 1 s' })).to.contain(
