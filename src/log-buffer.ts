@@ -7,27 +7,32 @@ export interface LineBuffer {
   flush(done?: (err?: Error) => void): void;
 }
 
+// Room beyond `minBytes` in the buffer, in bytes: a line of up to a third of it (UTF-8 takes at
+// most 3 bytes per UTF-16 code unit) is always copied in; a longer one is written on its own.
+const SLACK_BYTES = 8192;
+
 /**
- * Gathers lines and writes them to `fd` with one write(2) per `minBytes`, synchronously.
- * pino's own destination (sonic-boom) re-measures its whole pending string on every line,
- * which flattens it: a 4 KiB buffer cost about 2 KiB of copying per request line. Here a line
- * costs an array push; the join and the UTF-8 copy happen once per write.
+ * Gathers lines and writes them to `fd` with one write(2) once `minBytes` are gathered,
+ * synchronously. pino's own destination (sonic-boom) re-measures its whole pending string on
+ * every line, which flattens it: a 4 KiB buffer cost about 2 KiB of copying per request line.
+ * Here each line is encoded once into one buffer allocated up front, so a line costs one copy
+ * and no garbage (`npm run bench:parts` times both against sonic-boom).
  *
  * When `fd` is a full non-blocking pipe the writer waits for the reader (1 ms at a time):
  * a stalled log reader slows the process instead of growing its memory without bound. Any
  * other write error (the reader is gone) drops the lines: logging never fails a request.
  */
 export function createLineBuffer(fd: number, minBytes: number): LineBuffer {
-  let lines: string[] = [];
-  // UTF-16 code units: the same as bytes for the ASCII the service logs, near enough otherwise.
-  let pending = 0;
+  const buffer = Buffer.allocUnsafe(minBytes + SLACK_BYTES);
+  // Bytes of `buffer` holding gathered lines.
+  let used = 0;
   let sleeper: Int32Array | undefined;
 
-  const writeAll = (bytes: Buffer): void => {
+  const writeAll = (bytes: Buffer, length: number): void => {
     let offset = 0;
-    while (offset < bytes.length) {
+    while (offset < length) {
       try {
-        offset += fs.writeSync(fd, bytes, offset);
+        offset += fs.writeSync(fd, bytes, offset, length - offset);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
         sleeper ??= new Int32Array(new SharedArrayBuffer(4));
@@ -36,25 +41,39 @@ export function createLineBuffer(fd: number, minBytes: number): LineBuffer {
     }
   };
 
+  /** Writes `bytes`, or reports why not: a failed write loses them, never throws. */
+  const send = (bytes: Buffer, length: number): Error | undefined => {
+    try {
+      writeAll(bytes, length);
+      return undefined;
+    } catch (err) {
+      return err as Error;
+    }
+  };
+
+  const flushGathered = (): Error | undefined => {
+    if (used === 0) return undefined;
+    const length = used;
+    used = 0;
+    return send(buffer, length);
+  };
+
   return {
     write(line) {
-      lines.push(line);
-      pending += line.length;
-      if (pending >= minBytes) this.flush();
+      if (line.length * 3 > buffer.length - used) {
+        flushGathered();
+        if (line.length * 3 > buffer.length) {
+          const bytes = Buffer.from(line);
+          send(bytes, bytes.length);
+          return true;
+        }
+      }
+      used += buffer.write(line, used);
+      if (used >= minBytes) flushGathered();
       return true;
     },
     flush(done) {
-      let failure: Error | undefined;
-      if (lines.length > 0) {
-        const text = lines.join('');
-        lines = [];
-        pending = 0;
-        try {
-          writeAll(Buffer.from(text));
-        } catch (err) {
-          failure = err as Error;
-        }
-      }
+      const failure = flushGathered();
       done?.(failure);
     },
   };

@@ -49,6 +49,34 @@ describe('log line buffer (unit)', () => {
     expect(fs.readFileSync(file, 'utf8')).to.equal('{"msg":"café – ☕ 𝄞"}\n');
   });
 
+  it('when a line is longer than the buffer holds, then what is gathered goes first and the line whole after it', () => {
+    const buffer = createLineBuffer(fd, 100);
+    const long = `${'y'.repeat(20_000)}\n`;
+    buffer.write('short\n');
+    buffer.write(long);
+    buffer.write('after\n');
+    expect(fs.readFileSync(file, 'utf8')).to.equal(`short\n${long}`);
+    buffer.flush();
+    expect(fs.readFileSync(file, 'utf8')).to.equal(`short\n${long}after\n`);
+  });
+
+  it('when many lines pass through, then each write is one whole batch of at least minBytes, in order', () => {
+    const buffer = createLineBuffer(fd, 1000);
+    const lines = Array.from({ length: 5000 }, (_, i) => `{"n":${i},"é":"${'z'.repeat(i % 300)}"}\n`);
+    const sizes: number[] = [];
+    let last = 0;
+    for (const line of lines) {
+      buffer.write(line);
+      const size = fs.statSync(file).size;
+      if (size !== last) sizes.push(size - last);
+      last = size;
+    }
+    buffer.flush();
+    expect(fs.readFileSync(file, 'utf8')).to.equal(lines.join(''));
+    expect(sizes.length).to.be.greaterThan(100);
+    expect(Math.min(...sizes)).to.be.at.least(1000);
+  });
+
   it('when the descriptor is gone, then writing never throws and flush reports the error', () => {
     const buffer = createLineBuffer(fd, 10);
     fs.closeSync(fd);

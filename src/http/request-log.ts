@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
+import { requestLineWriter, type RequestLineWriter } from '../logger';
 import type { RequestObserver } from '../metrics/http';
 import { routeTemplate } from './route-template';
 
-// An incoming id is honoured only if it is short and plain, so it cannot forge log lines.
+// An incoming id is honoured only if it is short and plain, so it cannot forge log lines (nor
+// needs escaping in one: src/logger.ts's requestLineWriter writes it as is).
 const VALID_ID = /^[\w.:@-]{1,128}$/;
 
 /** A request as the log knows it from its start: its id and when it entered, in ns. */
@@ -29,20 +31,21 @@ export interface RequestLine {
 }
 
 export function createRequestLine(log: Logger, metrics?: RequestObserver): RequestLine {
-  // One child logger per (method, route template) seen: pino serialises a child's bindings
-  // once, so a request line only formats what differs per request. Only GET/HEAD on matched
-  // routes are cached, which bounds the maps at the route count each; keyed by the route
-  // string itself, nothing is built per request.
-  const children = { GET: new Map<string, Logger>(), HEAD: new Map<string, Logger>() };
-  const lineLogger = (method: string, route: string | undefined): Logger | undefined => {
+  // One line writer per (method, route template) seen, from a child logger: pino serialises a
+  // child's bindings once, so a request line only formats what differs per request. Only
+  // GET/HEAD on matched routes are kept, which bounds the maps at the route count each; keyed
+  // by the route string itself, nothing is built per request.
+  const writers = { GET: new Map<string, RequestLineWriter>(), HEAD: new Map<string, RequestLineWriter>() };
+  const lineWriter = (method: string, route: string | undefined): RequestLineWriter | undefined => {
     if (route === undefined || (method !== 'GET' && method !== 'HEAD')) return undefined;
-    const byRoute = children[method];
-    let child = byRoute.get(route);
-    if (child === undefined) {
-      child = log.child({ method, route });
-      byRoute.set(route, child);
+    const byRoute = writers[method];
+    let writer = byRoute.get(route);
+    if (writer === undefined) {
+      const child = log.child({ method, route });
+      writer = requestLineWriter(child) ?? ((reqId, status, ms) => child.info({ reqId, status, ms }));
+      byRoute.set(route, writer);
     }
-    return child;
+    return writer;
   };
 
   const reopen = (res: ServerResponse, opened: OpenRequest): void => {
@@ -66,10 +69,10 @@ export function createRequestLine(log: Logger, metrics?: RequestObserver): Reque
       metrics?.finished(route, method, status, seconds);
       if (log.isLevelEnabled('info')) {
         // Milliseconds to the microsecond: shorter to format than a full double.
-        const line = { reqId: opened.requestId, status, ms: Math.round(seconds * 1e6) / 1e3 };
-        const child = lineLogger(method, route);
-        if (child) child.info(line);
-        else log.info({ method, route: route ?? null, ...line });
+        const ms = Math.round(seconds * 1e6) / 1e3;
+        const writer = lineWriter(method, route);
+        if (writer) writer(opened.requestId, status, ms);
+        else log.info({ method, route: route ?? null, reqId: opened.requestId, status, ms });
       }
     },
   };
