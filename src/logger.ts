@@ -92,7 +92,7 @@ export function requestLineWriter(child: Logger): RequestLineWriter | undefined 
     typeof chindings === 'string' &&
     own[s.endSym] === '}\n';
   if (!exact) return undefined;
-  const start = `${levels[30]}`;
+  const start = levels[30];
   return (reqId, status, ms) => {
     stream.write(`${start}${time.call(child)}${chindings},"reqId":"${reqId}","status":${status},"ms":${ms}}\n`);
   };
