@@ -25,6 +25,7 @@ describe('config (unit)', () => {
       cacheMaxBytes: 128 * 1024 * 1024,
       cacheTtlSeconds: 300,
       cacheNotFoundTtlSeconds: 10,
+      cacheAdmitAfter: 2,
       compressAfterRequests: 2,
       compressMaxPerSecond: 1000,
       compressMaxInFlight: 8,
@@ -52,16 +53,16 @@ describe('config (unit)', () => {
   it('when several values are bad, then one error names every bad key', () => {
     let caught: unknown;
     try {
-      loadConfig({ PORT: 'abc', WORKERS: '0', PG_POOL_MAX: '-1', CACHE_MAX_BYTES: '1.5', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x', CACHE_TTL_SECONDS: '3', COMPRESS_MAX_IN_FLIGHT: '0' });
+      loadConfig({ PORT: 'abc', WORKERS: '0', PG_POOL_MAX: '-1', CACHE_MAX_BYTES: '1.5', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x', CACHE_TTL_SECONDS: '3', COMPRESS_MAX_IN_FLIGHT: '0', CACHE_ADMIT_AFTER: '3' });
     } catch (err) {
       caught = err;
     }
     expect(caught).to.be.instanceOf(ConfigError);
     const err = caught as ConfigError;
-    for (const key of ['PORT', 'WORKERS', 'PG_POOL_MAX', 'CACHE_MAX_BYTES', 'LOG_LEVEL', 'DATABASE_URL', 'COMPRESS_MAX_IN_FLIGHT']) {
+    for (const key of ['PORT', 'WORKERS', 'PG_POOL_MAX', 'CACHE_MAX_BYTES', 'LOG_LEVEL', 'DATABASE_URL', 'COMPRESS_MAX_IN_FLIGHT', 'CACHE_ADMIT_AFTER']) {
       expect(err.message).to.contain(key);
     }
-    expect(err.problems).to.have.length(7);
+    expect(err.problems).to.have.length(8);
     expect(err.message).to.not.contain('CACHE_TTL_SECONDS');
   });
 

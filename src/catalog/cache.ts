@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Coding } from './compression';
+import { createDoorkeeper } from './doorkeeper';
 
 /** A response body as sent on the wire, with its strong validator. */
 export interface Representation {
@@ -63,6 +64,12 @@ export interface CacheOptions {
   clock?: Clock;
   /** Uniform in [0, 1), for each document's lifetime (TTL_JITTER_SHARE); default `Math.random`. */
   random?: () => number;
+  /**
+   * 1: every document read is cached. 2: a document is cached at its second read within the
+   * doorkeeper's window (src/catalog/doorkeeper.ts), or at its first if it was cached before
+   * (expired, dropped by a change, cleared). Default 1. "Not found" answers are always cached.
+   */
+  admitAfter?: 1 | 2;
 }
 
 /** A monotonic millisecond clock (`performance` is one). */
@@ -84,6 +91,8 @@ export interface CacheStats {
   compressionFailures: number;
   /** Documents read again ahead of their expiry, in the background (REFRESH_AHEAD_SHARE). */
   refreshes: number;
+  /** Documents read and not cached: asked for once in the doorkeeper's window (admitAfter 2). */
+  refused: number;
 }
 
 export interface DocumentCache {
@@ -161,8 +170,13 @@ const representationSize = (rep: Representation | null | undefined): number =>
 const documentSize = (doc: Document): number =>
   doc.body.length + doc.key.length + ENTRY_OVERHEAD_BYTES + representationSize(doc.br) + representationSize(doc.gzip);
 
+// Keys the doorkeeper remembers per filter: one per KiB of budget, about the documents the
+// cache holds (styles 2.4 KB, products 0.7, related 0.1: 1.1 KB on average in hot page views).
+const BUDGET_BYTES_PER_REMEMBERED_KEY = 1024;
+
 export function createDocumentCache(opts: CacheOptions): DocumentCache {
-  const counters = { hits: 0, misses: 0, evictions: 0, compressions: 0, compressionFailures: 0, refreshes: 0 };
+  const counters = { hits: 0, misses: 0, evictions: 0, compressions: 0, compressionFailures: 0, refreshes: 0, refused: 0 };
+  const doorkeeper = opts.admitAfter === 2 ? createDoorkeeper(opts.maxBytes / BUDGET_BYTES_PER_REMEMBERED_KEY) : undefined;
   const refreshAheadMs = opts.ttlMs * REFRESH_AHEAD_SHARE;
   const random = opts.random ?? Math.random;
   const lifetime = (): number => Math.round(opts.ttlMs * (1 - TTL_JITTER_SHARE * random()));
@@ -194,11 +208,15 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
   const isPage = (key: string): boolean => key[0] === 'l';
 
   const lru = new LRUCache<string, CacheEntry>({
-    maxSize: opts.maxBytes,
+    // The doorkeeper's filters are charged to the budget (0.4 % of it).
+    maxSize: Math.max(1, opts.maxBytes - (doorkeeper?.bytes ?? 0)),
     ttl: opts.ttlMs,
     // Expired entries are dropped on access; no timers per entry.
     ttlAutopurge: false,
     updateAgeOnGet: false,
+    // An expired entry stays until its read replaces it (or it is evicted), so the read knows
+    // the document was cached and admits it at once.
+    noDeleteOnStaleGet: true,
     perf: clock,
     sizeCalculation: (value) => (value === NOT_FOUND ? NOT_FOUND_SIZE : documentSize(value)),
     dispose: (_value, key, reason) => {
@@ -216,10 +234,12 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
         // what the catalog no longer says. The waiting callers get it, the cache does not keep it.
         if (loading.get(key) === loaded) {
           loading.delete(key);
-          // A refresh that read the same bytes: the cached entry (with its compressed bodies) lives on.
-          const current = lru.peek(key);
+          // A refresh (or a read after expiry) that read the same bytes: the cached entry, with
+          // its compressed bodies, lives on.
+          const current = lru.peek(key, { allowStale: true });
           if (entry !== NOT_FOUND && current !== undefined && current !== NOT_FOUND && current.etag === entry.etag) entry = current;
           if (entry === NOT_FOUND) lru.set(key, entry, { ttl: Math.min(opts.ttlMs, opts.notFoundTtlMs) });
+          else if (doorkeeper !== undefined && current === undefined && !doorkeeper.seen(key)) counters.refused++;
           else {
             const ttl = lifetime();
             // Kept on the entry, so a hit needs no second lookup for its remaining lifetime.
@@ -251,7 +271,9 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
 
   const encode = (doc: Document, coding: Coding): void => {
     if (compression === undefined || compression.afterRequests === 0 || doc[coding] !== undefined || doc.compressing) return;
-    if (++doc.wants < compression.afterRequests || compressing >= compression.maxInFlight || !takeToken()) return;
+    if (++doc.wants < compression.afterRequests || compressing >= compression.maxInFlight) return;
+    // A document read but not cached (the doorkeeper's first sight) would be compressed for nothing.
+    if (lru.peek(doc.key) !== doc || !takeToken()) return;
     doc.compressing = true;
     compressing++;
     compression.compress(coding, Buffer.from(doc.body, 'latin1')).then(
@@ -293,6 +315,9 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
     },
     clear() {
       loading.clear();
+      // What was cached comes back in at its next read (a reload's unchanged documents, the
+      // hot set after a database restart), not at its second.
+      if (doorkeeper !== undefined) for (const key of lru.keys()) doorkeeper.remember(key);
       lru.clear();
       pages.clear();
     },
@@ -300,12 +325,20 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
       let dropped = 0;
       for (const key of keys) {
         loading.delete(key);
-        if (lru.delete(key)) dropped++;
+        if (lru.delete(key)) {
+          dropped++;
+          doorkeeper?.remember(key);
+        }
       }
       if (stalePage !== undefined) {
         // Loads in flight are few (bounded by the reads in flight): one pass over them.
         for (const key of [...loading.keys()]) if (isPage(key) && stalePage(key)) loading.delete(key);
-        for (const key of [...pages]) if (stalePage(key) && lru.delete(key)) dropped++;
+        for (const key of [...pages]) {
+          if (stalePage(key) && lru.delete(key)) {
+            dropped++;
+            doorkeeper?.remember(key);
+          }
+        }
       }
       return dropped;
     },

@@ -53,6 +53,8 @@ export interface DocumentStoreOptions {
   onFetch?: (kind: DocumentKind | 'page', seconds: number) => void;
   /** The cache's clock (cache.ts); default `performance`. */
   clock?: Clock;
+  /** The cache's admission (cache.ts `admitAfter`); default 1, every read cached. */
+  cacheAdmitAfter?: 1 | 2;
 }
 
 const KINDS = ['product', 'styles', 'related'] as const;
@@ -197,6 +199,7 @@ export function createDocumentStore(opts: DocumentStoreOptions): DocumentStore {
     load,
     compression: opts.compression,
     clock: opts.clock,
+    admitAfter: opts.cacheAdmitAfter,
   });
 
   return {

@@ -44,6 +44,7 @@ export async function runWorker(config: Config): Promise<void> {
     cacheMaxBytes: documentsMaxBytes,
     cacheTtlMs: config.cacheTtlSeconds * 1000,
     notFoundTtlMs: config.cacheNotFoundTtlSeconds * 1000,
+    cacheAdmitAfter: config.cacheAdmitAfter,
     maxInFlight: config.pgPoolMax + config.pgQueueMax,
     maxConcurrentReads: config.pgDocumentReads,
     // A request finding every slot busy (or the rate spent) is answered as the document stands.

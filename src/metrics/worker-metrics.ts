@@ -75,6 +75,7 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
   cacheCounter('atelier_cache_evictions_total', 'Documents evicted to stay within the cache byte budget (not expiries, not clears).', (s) => s.evictions);
   cacheCounter('atelier_cache_compressions_total', 'Compressed representations of hot documents stored, one per document and coding.', (s) => s.compressions);
   cacheCounter('atelier_cache_refreshes_total', 'Documents read again in the background ahead of their expiry, while still served from the cache.', (s) => s.refreshes);
+  cacheCounter('atelier_cache_refused_total', 'Documents read and not cached: asked for once within the doorkeeper window (CACHE_ADMIT_AFTER=2).', (s) => s.refused);
   cacheCounter('atelier_cache_compression_failures_total', 'Compressions of a document that failed (it stays identity, retried later).', (s) => s.compressionFailures);
   watchedGauge(cache, 'atelier_cache_size_bytes', 'Bytes the document cache holds: bodies plus per-entry bookkeeping.', (s) => s.bytes);
   watchedGauge(cache, 'atelier_cache_entries', 'Entries in the document cache, documents and cached 404s.', (s) => s.entries);

@@ -26,7 +26,7 @@ function documents(): DocumentStore & { reads: number } {
     invalidate: () => undefined,
     drop: () => 0,
     warm: async () => undefined,
-    cacheStats: () => ({ hits: 0, misses: 0, evictions: 0, bytes: 0, entries: 0, pages: 0, compressions: 0, compressionFailures: 0, refreshes: 0 }),
+    cacheStats: () => ({ hits: 0, misses: 0, evictions: 0, bytes: 0, entries: 0, pages: 0, compressions: 0, compressionFailures: 0, refreshes: 0, refused: 0 }),
   };
   return store;
 }

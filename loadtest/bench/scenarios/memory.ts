@@ -20,7 +20,9 @@ export async function memoryScenario(ctx: BenchContext): Promise<void> {
   const { opt, dir } = ctx;
   const memoryFile = path.join(dir, 'memory.paths');
   writePaths(memoryFile, uniformPageViews(ctx.shape, createRandom(200).next), 3 * opt.paths);
-  const service = await ctx.startService('memory');
+  // Every read cached: with the default doorkeeper (CACHE_ADMIT_AFTER=2) uniform traffic is
+  // rarely asked for twice, so the caches would not fill; the bound must hold for either.
+  const service = await ctx.startService('memory', { CACHE_ADMIT_AFTER: '1' });
   let rss = 0;
   const sampler = setInterval(() => (rss = Math.max(rss, service.workerRssMb())), RSS_SAMPLE_MS);
   const runs: Measured[] = [];
@@ -32,7 +34,7 @@ export async function memoryScenario(ctx: BenchContext): Promise<void> {
   clearInterval(sampler);
   await service.stop();
   ctx.rows.push(
-    summarise(`memory: uniform ids for ${runs.length * opt.churn} s, caches turned over ${turnover.toFixed(1)}×`, runs, {
+    summarise(`memory: uniform ids for ${runs.length * opt.churn} s, every read cached, caches turned over ${turnover.toFixed(1)}×`, runs, {
       workerRssMb: rss,
       target: 'peak RSS within the bound, caches turned over ≥ 1×',
       pass: turnover >= 1,
