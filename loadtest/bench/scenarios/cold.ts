@@ -64,7 +64,9 @@ interface ColdRunSettings {
  */
 async function coldRun(ctx: BenchContext, run: ColdRun): Promise<void> {
   const { opt, dir } = ctx;
-  const coldFile = path.join(dir, `${run.file}.paths`);
+  // One list per kind of client: the same draw twice would meet the second client with every
+  // id already asked for once, which the cache's doorkeeper (CACHE_ADMIT_AFTER) then keeps.
+  const coldFiles = run.clients.map((_, i) => path.join(dir, `${run.file}-${i}.paths`));
   const warmFile = path.join(dir, `${run.file}-warm-up.paths`);
   const cold: Measured[][] = run.clients.map(() => []);
   const rss: number[] = run.clients.map(() => 0);
@@ -76,7 +78,7 @@ async function coldRun(ctx: BenchContext, run: ColdRun): Promise<void> {
     else writePaths(file, run.draw(ctx.shape, random), opt.paths);
   };
   for (let r = 0; r < opt.rounds; r++) {
-    await write(coldFile, 100 + r);
+    for (const [i, file] of coldFiles.entries()) await write(file, 100 + r + 1000 * i);
     await write(warmFile, 300 + r);
     const service = await ctx.startService(run.file);
     for (const { headers } of run.clients) await ctx.measure(service.url, warmFile, service.pids, { durationSeconds: warmSeconds, ...(headers && { headers }) });
@@ -84,7 +86,7 @@ async function coldRun(ctx: BenchContext, run: ColdRun): Promise<void> {
       const i = (k + r) % run.clients.length;
       const headers = run.clients[i]!.headers;
       await clearCaches(ctx, service);
-      cold[i]!.push(await ctx.measure(service.url, coldFile, service.pids, headers && { headers }));
+      cold[i]!.push(await ctx.measure(service.url, coldFiles[i]!, service.pids, headers && { headers }));
       rss[i] = Math.max(rss[i]!, service.workerRssMb());
     }
     await service.stop();
@@ -128,8 +130,8 @@ export async function coldScenario(ctx: BenchContext): Promise<void> {
 
 /**
  * Uniform `/styles` over the whole catalog on empty caches, against the styles baseline and
- * the database's own rate: clients sending Accept-Encoding (the scenario's row), and the same
- * ids without it (identity, what this row measured before content coding), for the target
+ * the database's own rate: clients sending Accept-Encoding (the scenario's row), and another
+ * uniform draw of ids without it (identity, what this row measured before content coding), for the target
  * that compression costs cold traffic nothing (`coldCompressedOfIdentity`).
  */
 export async function coldStylesScenario(ctx: BenchContext): Promise<void> {

@@ -27,8 +27,9 @@ const PATHS_MARGIN = 1.1;
 // Seed of the soak's traffic: not the hot list's (seed 1, which warms the caches up), so the
 // soak does not begin by replaying it.
 const SOAK_SEED = 17;
-// The capacity run counts once a run's evictions are at least this share of its misses, and
-// is given as it is after MAX_CAPACITY_RUNS runs (a run's length each: 8 s by default).
+// The capacity run counts once a run's evictions plus its reads the doorkeeper did not keep
+// are at least this share of its misses (a miss no longer grows the caches), and is given as
+// it is after MAX_CAPACITY_RUNS runs (a run's length each: 8 s by default).
 const STEADY_EVICTIONS = 0.9;
 const MAX_CAPACITY_RUNS = 12;
 
@@ -58,8 +59,9 @@ function checkPrerequisites(ctx: BenchContext, csvDir: string, kinds: readonly S
 
 /**
  * The stream's closed-model capacity once the caches are full and evicting, as they are for
- * the whole soak: runs of fresh stream paths until a run's evictions reach STEADY_EVICTIONS
- * of its misses (every document loaded pushes one out), at most MAX_CAPACITY_RUNS. A single
+ * the whole soak: runs of fresh stream paths until a run's evictions and refused reads
+ * (CACHE_ADMIT_AFTER) reach STEADY_EVICTIONS of its misses (every document read pushes one
+ * out or is not kept), at most MAX_CAPACITY_RUNS. A single
  * run right after the warm-up measured caches still filling (no evictions, no garbage from
  * them), a state the stream leaves after about half a minute (four 8 s runs on 2026-12-07),
  * so "half the capacity" meant half of another state's (9,641 req/s in the first run, 10,823
@@ -76,12 +78,14 @@ async function steadyCapacity(
     if (run > 1) writePaths(file, draw, ctx.opt.paths);
     const misses = await service.metric('atelier_cache_misses_total');
     const evictions = await service.metric('atelier_cache_evictions_total');
+    const refusals = await service.metric('atelier_cache_refused_total');
     const m = await ctx.measure(url, file, service.pids, { countStatuses: true });
     const missed = (await service.metric('atelier_cache_misses_total')) - misses;
     const evicted = (await service.metric('atelier_cache_evictions_total')) - evictions;
-    const steady = evicted >= STEADY_EVICTIONS * missed;
+    const refused = (await service.metric('atelier_cache_refused_total')) - refusals;
+    const steady = evicted + refused >= STEADY_EVICTIONS * missed;
     ctx.say(
-      `soak: capacity run ${run}: ${m.rps.toFixed(0)} req/s, misses ${((100 * missed) / m.requests).toFixed(1)} % of requests, evictions ${evicted} (${steady ? 'caches full' : 'caches filling'})`,
+      `soak: capacity run ${run}: ${m.rps.toFixed(0)} req/s, misses ${((100 * missed) / m.requests).toFixed(1)} % of requests, evictions ${evicted}, not kept ${refused} (${steady ? 'caches full' : 'caches filling'})`,
     );
     if (steady || run >= MAX_CAPACITY_RUNS) return m;
   }
