@@ -40,7 +40,7 @@ export interface Config {
   cacheTtlSeconds: number;
   /** Lifetime of a cached "no such product" answer, in seconds. */
   cacheNotFoundTtlSeconds: number;
-  /** A document is cached at its 1st read, or at its 2nd within the doorkeeper's window (src/catalog/doorkeeper.ts). */
+  /** A document is cached at its 1st read, or (2) once the cache is full at its 2nd within the doorkeeper's window (src/catalog/doorkeeper.ts). */
   cacheAdmitAfter: 1 | 2;
   /** A document is compressed (br or gzip, as asked) at its Nth request wanting that coding; 0 never compresses. */
   compressAfterRequests: number;
@@ -154,8 +154,9 @@ export function loadConfig(env: Env = process.env): Config {
     cacheTtlSeconds: int('CACHE_TTL_SECONDS', 300, 1, 7 * 86_400),
     // 10 s: long enough to absorb a flood of unknown ids, short enough for new products to appear.
     cacheNotFoundTtlSeconds: int('CACHE_NOT_FOUND_TTL_SECONDS', 10, 1, 86_400),
-    // 2: only documents asked for again are cached, so one-off reads (a crawl, cold traffic)
-    // neither cost an insertion nor evict what comes back (README, Performance); 1: every read.
+    // 2: a full cache keeps only documents asked for again, so one-off reads (a crawl, cold
+    // traffic) neither cost an insertion nor evict what comes back (README, Performance); 1:
+    // every read is kept.
     cacheAdmitAfter: int('CACHE_ADMIT_AFTER', 2, 1, 2) as 1 | 2,
     // 2: at the first request that comes back for it (the first cache hit wanting the coding);
     // served compressed from the next. 1 (at the miss) cut cold styles to 0.62× of identity's

@@ -65,9 +65,11 @@ export interface CacheOptions {
   /** Uniform in [0, 1), for each document's lifetime (TTL_JITTER_SHARE); default `Math.random`. */
   random?: () => number;
   /**
-   * 1: every document read is cached. 2: a document is cached at its second read within the
-   * doorkeeper's window (src/catalog/doorkeeper.ts), or at its first if it was cached before
-   * (expired, dropped by a change, cleared). Default 1. "Not found" answers are always cached.
+   * 1: every document read is cached. 2: while the cache has room, every document read is
+   * cached too; once it is full (keeping one means evicting another), a document is cached
+   * at its second read within the doorkeeper's window (src/catalog/doorkeeper.ts), or at its
+   * first if it was cached before (expired, dropped by a change, cleared). Default 1. "Not
+   * found" answers are always cached.
    */
   admitAfter?: 1 | 2;
 }
@@ -91,7 +93,7 @@ export interface CacheStats {
   compressionFailures: number;
   /** Documents read again ahead of their expiry, in the background (REFRESH_AHEAD_SHARE). */
   refreshes: number;
-  /** Documents read and not cached: asked for once in the doorkeeper's window (admitAfter 2). */
+  /** Documents read and not cached: the cache was full and they were asked for once in the doorkeeper's window (admitAfter 2). */
   refused: number;
 }
 
@@ -207,9 +209,12 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
   const pages = new Set<string>();
   const isPage = (key: string): boolean => key[0] === 'l';
 
+  // The doorkeeper's filters are charged to the budget (0.4 % of it).
+  const maxSize = Math.max(1, opts.maxBytes - (doorkeeper?.bytes ?? 0));
+  // Whether keeping `doc` would evict another: only then must it have been asked for before.
+  const full = (doc: Document): boolean => lru.calculatedSize + documentSize(doc) > maxSize;
   const lru = new LRUCache<string, CacheEntry>({
-    // The doorkeeper's filters are charged to the budget (0.4 % of it).
-    maxSize: Math.max(1, opts.maxBytes - (doorkeeper?.bytes ?? 0)),
+    maxSize,
     ttl: opts.ttlMs,
     // Expired entries are dropped on access; no timers per entry.
     ttlAutopurge: false,
@@ -239,7 +244,7 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
           const current = lru.peek(key, { allowStale: true });
           if (entry !== NOT_FOUND && current !== undefined && current !== NOT_FOUND && current.etag === entry.etag) entry = current;
           if (entry === NOT_FOUND) lru.set(key, entry, { ttl: Math.min(opts.ttlMs, opts.notFoundTtlMs) });
-          else if (doorkeeper !== undefined && current === undefined && !doorkeeper.seen(key)) counters.refused++;
+          else if (doorkeeper !== undefined && current === undefined && full(entry) && !doorkeeper.seen(key)) counters.refused++;
           else {
             const ttl = lifetime();
             // Kept on the entry, so a hit needs no second lookup for its remaining lifetime.

@@ -1,5 +1,5 @@
 /**
- * Which documents have been asked for recently, so the cache keeps only those that come back
+ * Which documents have been asked for recently, so a full cache keeps only those that come back
  * (CACHE_ADMIT_AFTER=2): traffic that asks for each document once (a crawl, uniform cold
  * traffic, a never-repeating stream) then costs no cache insertion, no eviction of a document
  * that does come back, and no old-generation garbage for the collector. Measured before it

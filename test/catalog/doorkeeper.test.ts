@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createDocumentCache, ENTRY_OVERHEAD_BYTES, NOT_FOUND, type CacheEntry, type Document, type Loader } from '../../src/catalog/cache';
+import { createDocumentCache, NOT_FOUND, type CacheEntry, type Document, type Loader } from '../../src/catalog/cache';
 import { createDoorkeeper } from '../../src/catalog/doorkeeper';
 
 const tick = (ms = 5): Promise<void> => sleep(ms);
@@ -54,8 +54,11 @@ describe('doorkeeper (unit)', () => {
 });
 
 describe('document cache admission (unit)', () => {
+  // 100 kB of budget: a doorkeeper of 97 keys a filter, and about 75 documents of 1 kB.
+  const MAX_BYTES = 100_000;
+  const BODY = 'x'.repeat(1000);
   const options = (load: Loader, now?: () => number) => ({
-    maxBytes: 1e6,
+    maxBytes: MAX_BYTES,
     ttlMs: 60_000,
     notFoundTtlMs: 1000,
     load,
@@ -63,38 +66,58 @@ describe('document cache admission (unit)', () => {
     random: () => 0,
     ...(now && { clock: { now } }),
   });
+  type Cache = ReturnType<typeof createDocumentCache>;
+  /** Reads new keys `prefix`0, 1, … until one is not kept: the cache is then full. */
+  const fill = async (cache: Cache, prefix: string): Promise<void> => {
+    const refused = cache.stats().refused;
+    for (let i = 0; cache.stats().refused === refused; i++) await resolve(cache.get(`${prefix}${i}`));
+  };
 
-  it('when admitAfter is 2, then a document is read but not kept at its first miss, kept at its second, and a hit from its third request', async () => {
-    const load = countingLoader(async () => '{"id":1}');
+  it('when the cache has room, then every document read is kept at once', async () => {
+    const cache = createDocumentCache(options(async () => BODY));
+    await resolve(cache.get('s1'));
+    expect(cache.get('s1')).to.not.be.instanceOf(Promise);
+    expect(cache.stats()).to.include({ entries: 1, refused: 0 });
+  });
+
+  it('when the cache is full, then a document is read but not kept at its first miss, kept at its second, and a hit from its third request', async () => {
+    const load = countingLoader(async () => BODY);
     const cache = createDocumentCache(options(load));
-    const first = await resolve(cache.get('s1'));
-    expect(first).to.not.equal(NOT_FOUND);
-    expect(cache.stats()).to.include({ entries: 0, refused: 1, misses: 1 });
+    await fill(cache, 'f');
+    const { entries, refused } = cache.stats();
+    load.calls.length = 0;
+    expect(await resolve(cache.get('s1'))).to.not.equal(NOT_FOUND);
+    expect(cache.stats()).to.include({ entries, refused: refused + 1 });
     expect(cache.get('s1'), 'not kept: a miss again').to.be.instanceOf(Promise);
     await tick();
-    expect(cache.stats()).to.include({ entries: 1, refused: 1, misses: 2 });
-    expect(cache.get('s1'), 'kept at the second read').to.not.be.instanceOf(Promise);
+    expect(cache.stats()).to.include({ entries, refused: refused + 1 });
+    expect(cache.get('s1'), 'kept at the second read, evicting the oldest').to.not.be.instanceOf(Promise);
     expect(load.calls).to.deep.equal(['s1', 's1']);
+    expect(cache.stats().bytes).to.be.at.most(MAX_BYTES - createDoorkeeper(MAX_BYTES / 1024).bytes);
   });
 
   it('when many callers miss a document at once at its first sight, then they share one read, which counts as one sighting', async () => {
-    const load = countingLoader(async () => {
-      await sleep(10);
-      return '{"id":1}';
+    const load = countingLoader(async (key) => {
+      if (key === 's1') await sleep(10);
+      return BODY;
     });
     const cache = createDocumentCache(options(load));
+    await fill(cache, 'f');
+    const { refused } = cache.stats();
+    load.calls.length = 0;
     const results = await Promise.all(Array.from({ length: 20 }, () => resolve(cache.get('s1'))));
     expect(new Set(results).size).to.equal(1);
     expect(load.calls).to.have.length(1);
-    expect(cache.stats()).to.include({ entries: 0, refused: 1 });
+    expect(cache.stats().refused).to.equal(refused + 1);
     await resolve(cache.get('s1'));
-    expect(cache.stats()).to.include({ entries: 1, refused: 1 });
+    expect(cache.stats().refused).to.equal(refused + 1);
+    expect(cache.get('s1')).to.not.be.instanceOf(Promise);
   });
 
   it('when a document read is not cached, then it is not compressed either; once cached it is', async () => {
     let compressions = 0;
     const cache = createDocumentCache({
-      ...options(async () => '{"id":1}'.repeat(50)),
+      ...options(async () => BODY),
       compression: {
         compress: async (_coding, body) => {
           compressions++;
@@ -102,78 +125,77 @@ describe('document cache admission (unit)', () => {
         },
         afterRequests: 1,
         maxInFlight: 4,
-        maxPerSecond: 1000,
+        maxPerSecond: 1e6,
       },
     });
+    await fill(cache, 'f');
+    await tick();
+    const before = compressions;
     const refused = (await resolve(cache.get('s1'))) as Document;
     cache.encode(refused, 'br');
     await tick();
-    expect(compressions, 'the first read: not cached').to.equal(0);
+    expect(compressions, 'the first read: not cached').to.equal(before);
     const kept = (await resolve(cache.get('s1'))) as Document;
     cache.encode(kept, 'br');
     await tick();
-    expect(compressions).to.equal(1);
+    expect(compressions).to.equal(before + 1);
     expect((cache.get('s1') as Document).br?.body).to.have.length(10);
   });
 
-  it('when an unknown id is asked for, then its 404 is cached at once', async () => {
-    const load = countingLoader(async () => undefined);
+  it('when an unknown id is asked for, then its 404 is cached at once, full cache or not', async () => {
+    const load = countingLoader(async (key) => (key[0] === 'f' ? BODY : undefined));
     const cache = createDocumentCache(options(load));
+    await fill(cache, 'f');
+    const { refused } = cache.stats();
+    load.calls.length = 0;
     expect(await resolve(cache.get('p404'))).to.equal(NOT_FOUND);
     expect(cache.get('p404')).to.equal(NOT_FOUND);
     expect(load.calls).to.have.length(1);
-    expect(cache.stats().refused).to.equal(0);
+    expect(cache.stats().refused).to.equal(refused);
   });
 
-  it('when a cached document expires, is dropped or is cleared, then its next read caches it again at once', async () => {
+  it('when a cached document expires, is dropped or is cleared, then its next read keeps it again at once, the cache full', async () => {
     // Not 0: lru-cache takes a start time of 0 for "no TTL"; it reads the clock once per tick.
     let now = 1000;
-    const load = countingLoader(async (key) => `{"key":"${key}"}`);
+    const load = countingLoader(async () => BODY);
     const cache = createDocumentCache(options(load, () => now));
+    await fill(cache, 'f');
     for (const key of ['s1', 's2', 's3']) {
       await resolve(cache.get(key));
       await resolve(cache.get(key));
+      expect(cache.get(key), `${key} kept at its second read`).to.not.be.instanceOf(Promise);
     }
-    expect(cache.stats()).to.include({ entries: 3, refused: 3 });
-    // One-off reads until the doorkeeper (1e6 / 1024 keys a filter) has forgotten s1–s3: what
-    // admits them below is that they were cached.
-    const oneOffs = 2 * Math.floor(1e6 / 1024) + 100;
+    // One-off reads until the doorkeeper (97 keys a filter) has forgotten s1–s3: what keeps
+    // them below is that they were cached. A few one-offs pass as false positives and evict
+    // the oldest documents (the f's: s1–s3 were read last).
+    const oneOffs = 2 * Math.floor(MAX_BYTES / 1024) + 100;
+    const before = cache.stats().refused;
     for (let i = 0; i < oneOffs; i++) await resolve(cache.get(`r${i}`));
-    // Nearly all refused: a few pass as the filters' false positives (deterministic: fixed hashes).
-    const afterOneOffs = cache.stats();
-    expect(afterOneOffs.entries - 3 + afterOneOffs.refused - 3).to.equal(oneOffs);
-    expect(afterOneOffs.refused - 3).to.be.above(0.97 * oneOffs);
-    const forgotten = createDocumentCache(options(load, () => now));
-    await resolve(forgotten.get('s1'));
-    expect(forgotten.stats().refused, 'a fresh doorkeeper refuses s1 too').to.equal(1);
+    expect(cache.stats().refused - before).to.be.above(0.97 * oneOffs);
+    const fresh = createDocumentCache(options(load, () => now));
+    await fill(fresh, 'f');
+    const freshRefused = fresh.stats().refused;
+    await resolve(fresh.get('s1'));
+    expect(fresh.stats().refused, 'a doorkeeper that never saw s1 refuses it').to.equal(freshRefused + 1);
 
     now += 61_000;
     await tick();
     expect(cache.get('s1'), 'expired').to.be.instanceOf(Promise);
     await tick();
-    expect(cache.get('s1'), 'cached again at its first read after expiry').to.not.be.instanceOf(Promise);
+    expect(cache.get('s1'), 'kept again at its first read after expiry').to.not.be.instanceOf(Promise);
 
+    // The dropped document's room is taken first, so only its having been cached can keep it.
     expect(cache.drop(['s2'])).to.equal(1);
+    await fill(cache, 'g');
+    const refused = cache.stats().refused;
     await resolve(cache.get('s2'));
-    expect(cache.get('s2'), 'cached again at its first read after a drop').to.not.be.instanceOf(Promise);
+    expect(cache.get('s2'), 'kept again at its first read after a drop').to.not.be.instanceOf(Promise);
 
+    // s1 and s2 were kept again since everything expired (what clear() remembers is what is cached and current).
     cache.clear();
+    await fill(cache, 'h');
     await resolve(cache.get('s1'));
-    expect(cache.get('s1'), 'cached again at its first read after a clear').to.not.be.instanceOf(Promise);
-    expect(cache.stats().refused, 'no read refused since the one-offs').to.equal(afterOneOffs.refused);
-  });
-
-  it('when admitAfter is 2, then the doorkeeper is charged to the byte budget', async () => {
-    const body = 'x'.repeat(1000);
-    const maxBytes = 100_000;
-    const cache = createDocumentCache({ ...options(async () => body), maxBytes });
-    const door = createDoorkeeper(maxBytes / 1024);
-    for (let i = 0; i < 200; i++) {
-      await resolve(cache.get(`s${i}`));
-      await resolve(cache.get(`s${i}`));
-    }
-    const perEntry = body.length + 's100'.length + ENTRY_OVERHEAD_BYTES;
-    expect(cache.stats().bytes).to.be.at.most(maxBytes - door.bytes);
-    expect(cache.stats().entries).to.equal(Math.floor((maxBytes - door.bytes) / perEntry));
+    expect(cache.get('s1'), 'kept again at its first read after a clear').to.not.be.instanceOf(Promise);
+    expect(cache.stats().refused, 'no read of s1 or s2 refused (one h, to fill)').to.equal(refused + 1);
   });
 });
