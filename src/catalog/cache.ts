@@ -216,7 +216,8 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
   const lru = new LRUCache<string, CacheEntry>({
     maxSize,
     ttl: opts.ttlMs,
-    // Expired entries are dropped on access; no timers per entry.
+    // No timers per entry: an expired entry stays, not served, until its next read replaces it
+    // or it is evicted (noDeleteOnStaleGet below).
     ttlAutopurge: false,
     updateAgeOnGet: false,
     // An expired entry stays until its read replaces it (or it is evicted), so the read knows
