@@ -6,21 +6,12 @@ import {
   MAX_REFRESHES_IN_FLIGHT,
   NOT_FOUND,
   type CacheEntry,
-  type Loader,
 } from '../../src/catalog/cache';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { countingLoader } from '../support/counting-loader';
 
 const tick = (ms = 5): Promise<void> => sleep(ms);
 
-function countingLoader(fn: Loader): Loader & { calls: string[] } {
-  const calls: string[] = [];
-  const load = (async (key: string) => {
-    calls.push(key);
-    return fn(key);
-  }) as Loader & { calls: string[] };
-  load.calls = calls;
-  return load;
-}
 
 const resolve = async (value: CacheEntry | Promise<CacheEntry>): Promise<CacheEntry> => value;
 

@@ -1,20 +1,12 @@
 import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { countingLoader } from '../support/counting-loader';
 import { createDocumentCache, NOT_FOUND, type CacheEntry, type Document, type Loader } from '../../src/catalog/cache';
 import { createDoorkeeper } from '../../src/catalog/doorkeeper';
 
 const tick = (ms = 5): Promise<void> => sleep(ms);
 const resolve = async (value: CacheEntry | Promise<CacheEntry>): Promise<CacheEntry> => value;
 
-function countingLoader(fn: Loader): Loader & { calls: string[] } {
-  const calls: string[] = [];
-  const load = (async (key: string) => {
-    calls.push(key);
-    return fn(key);
-  }) as Loader & { calls: string[] };
-  load.calls = calls;
-  return load;
-}
 
 describe('doorkeeper (unit)', () => {
   it('when a key is recorded, then it is seen from its second time on', () => {
