@@ -175,6 +175,8 @@ const documentSize = (doc: Document): number =>
 // Keys the doorkeeper remembers per filter: one per KiB of budget, about the documents the
 // cache holds (styles 2.4 KB, products 0.7, related 0.1: 1.1 KB on average in hot page views).
 const BUDGET_BYTES_PER_REMEMBERED_KEY = 1024;
+// lru-cache's peek option, made once: a miss's read asks it of every key it loads.
+const STALE_TOO = { allowStale: true } as const;
 
 export function createDocumentCache(opts: CacheOptions): DocumentCache {
   const counters = { hits: 0, misses: 0, evictions: 0, compressions: 0, compressionFailures: 0, refreshes: 0, refused: 0 };
@@ -209,7 +211,7 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
   const pages = new Set<string>();
   const isPage = (key: string): boolean => key[0] === 'l';
 
-  // The doorkeeper's filters are charged to the budget (0.4 % of it).
+  // The doorkeeper's filters are charged to the budget (0.4–0.8 % of it: bits round up to a power of two).
   const maxSize = Math.max(1, opts.maxBytes - (doorkeeper?.bytes ?? 0));
   // Whether keeping `doc` would evict another: only then must it have been asked for before.
   const full = (doc: Document): boolean => lru.calculatedSize + documentSize(doc) > maxSize;
@@ -242,7 +244,7 @@ export function createDocumentCache(opts: CacheOptions): DocumentCache {
           loading.delete(key);
           // A refresh (or a read after expiry) that read the same bytes: the cached entry, with
           // its compressed bodies, lives on.
-          const current = lru.peek(key, { allowStale: true });
+          const current = lru.peek(key, STALE_TOO);
           if (entry !== NOT_FOUND && current !== undefined && current !== NOT_FOUND && current.etag === entry.etag) entry = current;
           if (entry === NOT_FOUND) lru.set(key, entry, { ttl: Math.min(opts.ttlMs, opts.notFoundTtlMs) });
           else if (doorkeeper !== undefined && current === undefined && full(entry) && !doorkeeper.seen(key)) counters.refused++;

@@ -3,11 +3,13 @@
  * (CACHE_ADMIT_AFTER=2): traffic that asks for each document once (a crawl, uniform cold
  * traffic, a never-repeating stream) then costs no cache insertion, no eviction of a document
  * that does come back, and no old-generation garbage for the collector. Measured before it
- * existed: cold styles with styles never cached served 8,914 / 8,305 req/s against 7,950 /
- * 7,482 with every miss cached, at 109–118 against 132–135 µs of worker CPU a request
- * (`npm run bench -- --scenarios cold-styles`, two interleaved pairs, README Performance).
+ * existed, with a throwaway build that never cached styles documents (not kept): cold styles
+ * 8,914 / 8,305 req/s against 7,950 / 7,482 with every miss cached, 109–118 against 132–135
+ * µs of worker CPU a request (`npm run bench -- --scenarios cold-styles`, two interleaved
+ * pairs, 2026-12-07). What this build does: README Performance, "The doorkeeper".
  *
- * Two Bloom filters (3 probes, 16 bits a key: about 0.5 % false positives when full) taking
+ * Two Bloom filters (3 probes, 16 bits a key or more: under 2 % false positives when full,
+ * test/catalog/doorkeeper.test.ts) taking
  * turns: keys are recorded in the current one; when it holds `capacity` keys the older one is
  * emptied and becomes current. A key is remembered for between `capacity` and 2 × `capacity`
  * recordings of other keys. A false positive admits a document at its first request: the cache
@@ -71,18 +73,17 @@ export function createDoorkeeper(capacity: number): Doorkeeper {
     recorded++;
   };
 
+  const seen = (key: string): boolean => {
+    const h1 = hash(key);
+    const h2 = rehash(h1);
+    const found = has(current, h1, h2) || has(older, h1, h2);
+    record(h1, h2);
+    return found;
+  };
+
   return {
-    seen(key) {
-      const h1 = hash(key);
-      const h2 = rehash(h1);
-      const found = has(current, h1, h2) || has(older, h1, h2);
-      record(h1, h2);
-      return found;
-    },
-    remember(key) {
-      const h1 = hash(key);
-      record(h1, rehash(h1));
-    },
+    seen,
+    remember: (key) => void seen(key),
     bytes: 2 * (bits / 8),
   };
 }

@@ -12,7 +12,6 @@ import { countingLoader } from '../support/counting-loader';
 
 const tick = (ms = 5): Promise<void> => sleep(ms);
 
-
 const resolve = async (value: CacheEntry | Promise<CacheEntry>): Promise<CacheEntry> => value;
 
 describe('document cache (unit)', () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { countingLoader } from '../support/counting-loader';
-import { createDocumentCache, NOT_FOUND, type CacheEntry, type Document, type Loader } from '../../src/catalog/cache';
+import { createDocumentCache, ENTRY_OVERHEAD_BYTES, NOT_FOUND, type CacheEntry, type Document, type Loader } from '../../src/catalog/cache';
 import { createDoorkeeper } from '../../src/catalog/doorkeeper';
 
 const tick = (ms = 5): Promise<void> => sleep(ms);
@@ -85,7 +85,21 @@ describe('document cache admission (unit)', () => {
     expect(cache.stats()).to.include({ entries, refused: refused + 1 });
     expect(cache.get('s1'), 'kept at the second read, evicting the oldest').to.not.be.instanceOf(Promise);
     expect(load.calls).to.deep.equal(['s1', 's1']);
-    expect(cache.stats().bytes).to.be.at.most(MAX_BYTES - createDoorkeeper(MAX_BYTES / 1024).bytes);
+  });
+
+  it('when admitAfter is 2, then the doorkeeper is charged to the byte budget: one document fewer fits', async () => {
+    const perEntry = BODY.length + 's100'.length + ENTRY_OVERHEAD_BYTES;
+    // Room for exactly 60 documents of s100–s199 without the charge.
+    const maxBytes = 60 * perEntry + 10;
+    const charge = createDoorkeeper(maxBytes / 1024).bytes;
+    expect(Math.floor((maxBytes - charge) / perEntry), 'the charge costs a document at this budget').to.equal(59);
+    const cache = createDocumentCache({ ...options(async () => BODY), maxBytes });
+    for (let i = 100; i < 200; i++) {
+      await resolve(cache.get(`s${i}`));
+      await resolve(cache.get(`s${i}`));
+    }
+    expect(cache.stats().entries).to.equal(59);
+    expect(cache.stats().bytes).to.be.at.most(maxBytes - charge);
   });
 
   it('when many callers miss a document at once at its first sight, then they share one read, which counts as one sighting', async () => {
