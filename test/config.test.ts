@@ -20,7 +20,7 @@ describe('config (unit)', () => {
       pgPoolMax: 8,
       pgDocumentReads: 2,
       pgConnectTimeoutMs: 2000,
-      pgQueueMax: 64,
+      pgQueueMax: 256,
       pgStatementTimeoutMs: 5000,
       cacheMaxBytes: 128 * 1024 * 1024,
       cacheTtlSeconds: 300,

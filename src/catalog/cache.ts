@@ -135,7 +135,7 @@ const NOT_FOUND_SIZE = ENTRY_OVERHEAD_BYTES;
 // at most ~800 a second, 44k in all (2026-12-06, full catalog, 2 workers, 256 MiB caches).
 export const REFRESH_AHEAD_SHARE = 0.1;
 // Background reads a worker has in flight at most: a few of the reads it holds before shedding
-// misses (PG_POOL_MAX + PG_QUEUE_MAX: 72 by default, 16 in the bench's overload scenario), so
+// misses (PG_POOL_MAX + PG_QUEUE_MAX: 264 by default, 16 in the bench's overload scenario), so
 // refreshes never crowd out the misses of waiting requests. A hit finding them all busy leaves
 // its document to the next hit.
 export const MAX_REFRESHES_IN_FLIGHT = 4;
