@@ -9,8 +9,8 @@ import { ADVISORY_LOCKS } from '../src/postgres/locks';
 /**
  * `npm run db:refresh`: rebuilds every document view of the live catalog from its tables
  * with REFRESH ... CONCURRENTLY (readers keep reading the previous contents, never
- * blocked), empties the change sets' overlays, then tells every worker to drop its cached
- * documents.
+ * blocked), empties the change sets' overlays, records a catalog version of its own, then
+ * tells every worker to drop its cached documents.
  */
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -47,7 +47,10 @@ async function main(): Promise<void> {
         process.stdout.write(`${view} refreshed${concurrently(view) ? ' concurrently' : ''} in ${formatDuration(ms)}\n`),
     });
     const folded = await foldOverlays(client);
-    const version = await catalogVersion(client);
+    // A version of its own (migration 009): a worker's listener that was disconnected while
+    // this committed sees the newest version changed, and clears its cache (listener.ts).
+    const version = (await catalogVersion(client)) + 1;
+    await client.query(`INSERT INTO ${CATALOG_SCHEMA}.catalog_info (version, source, kind) VALUES ($1, 'db:refresh', 'refresh')`, [version]);
     await notifyCatalogChanged(client, String(version));
     await client.query('COMMIT');
     if (folded > 0) process.stdout.write(`${folded} documents rebuilt by change sets folded into the views\n`);

@@ -10,7 +10,7 @@
  * - `"<version> @"`: the same, with keys too many for a payload: they are in
  *   `catalog.catalog_changes` (a change set) or `catalog.catalog_load_keys` (a load) under
  *   that version.
- * Anything else (the listener's own "reconnected" notice) clears everything.
+ * Anything else (the listener's own MISSED, after a reconnect that may have missed a notice) clears everything.
  */
 export type CatalogNotice =
   | { kind: 'catalog'; version: string }

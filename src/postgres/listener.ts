@@ -5,7 +5,7 @@ import { CATALOG_CHANNEL } from './live-catalog';
 export interface CatalogListenerOptions {
   connectionString: string;
   log: Logger;
-  /** Called with each notification's payload (src/postgres/catalog-notice.ts). */
+  /** Called with each notification's payload (src/postgres/catalog-notice.ts), and with MISSED after a reconnect that may have missed one. */
   onChange: (version: string) => void;
 }
 
@@ -13,10 +13,45 @@ export interface CatalogListener {
   close(): Promise<void>;
 }
 
+/** What a reconnect reports when a change may have been committed unheard: read as a new catalog, it clears everything. */
+export const MISSED = 'unknown (listener reconnected, the catalog changed meanwhile)';
+
+/**
+ * The newest catalog_info row: every commit that changes documents adds one (a load, a change
+ * set, a refresh: migration 009), under the next version of one sequence. Its time tells a
+ * catalog built again from scratch at the same version apart.
+ */
+const NEWEST_VERSION = "SELECT version::text AS version, loaded_at::text AS at FROM catalog.catalog_info ORDER BY version DESC LIMIT 1";
+
+/** The newest change this worker has been told of: a version, and its time when it was read rather than notified. */
+interface Heard {
+  version: string;
+  at?: string;
+}
+
+async function newestVersion(c: pg.Client): Promise<Heard | undefined> {
+  try {
+    const { rows } = await c.query<{ version: string; at: string }>(NEWEST_VERSION);
+    return rows[0] ?? { version: 'none' };
+  } catch {
+    // No catalog schema yet, or the connection failed again: unknown, which counts as changed.
+    return undefined;
+  }
+}
+
+/** Whether the catalog now is the one last heard of: nothing was committed while the connection was down. */
+function unchanged(heard: Heard | undefined, now: Heard | undefined): boolean {
+  if (heard === undefined || now === undefined) return false;
+  return heard.version === now.version && (heard.at === undefined || heard.at === now.at);
+}
+
 /**
  * Keeps one connection LISTENing for catalog changes, reconnecting with backoff (0.5 s
- * doubling to 10 s). After a reconnect the cache is cleared too: a notice may have been
- * missed while the connection was down.
+ * doubling to 10 s). After a reconnect the cache is cleared only if a change may have been
+ * missed: the newest catalog version, read once LISTEN is in place (so anything committed
+ * later is notified), differs from the last one heard of. A restart of PostgreSQL that
+ * changed nothing then leaves every worker's cache as it was, where clearing it sent every
+ * worker's misses at once to a database whose buffers had just been emptied.
  */
 export function listenForCatalogChanges(opts: CatalogListenerOptions): CatalogListener {
   let client: pg.Client | undefined;
@@ -24,11 +59,20 @@ export function listenForCatalogChanges(opts: CatalogListenerOptions): CatalogLi
   let retryMs = 500;
   let timer: NodeJS.Timeout | undefined;
   let connectedBefore = false;
+  let heard: Heard | undefined;
 
   const schedule = (): void => {
     if (closed) return;
     timer = setTimeout(connect, retryMs);
     retryMs = Math.min(retryMs * 2, 10_000);
+  };
+
+  const notified = (payload: string): void => {
+    // Notices arrive in commit order: the last one's version is the newest heard of. A payload
+    // without one (not ours) leaves nothing known.
+    const version = /^\d+/.exec(payload)?.[0];
+    heard = version === undefined ? undefined : { version };
+    opts.onChange(payload);
   };
 
   const connect = async (): Promise<void> => {
@@ -38,12 +82,19 @@ export function listenForCatalogChanges(opts: CatalogListenerOptions): CatalogLi
     c.on('end', () => {
       if (!closed && client === c) schedule();
     });
-    c.on('notification', (msg) => msg.channel === CATALOG_CHANNEL && opts.onChange(msg.payload ?? ''));
+    c.on('notification', (msg) => msg.channel === CATALOG_CHANNEL && notified(msg.payload ?? ''));
     try {
       await c.connect();
       await c.query(`LISTEN ${CATALOG_CHANNEL}`);
       retryMs = 500;
-      if (connectedBefore) opts.onChange('unknown (listener reconnected)');
+      // A notice of a change this read sees has reached `notified` before the read's answer:
+      // PostgreSQL delivers notices before it reports the statement done (ReadyForQuery).
+      const now = await newestVersion(c);
+      if (connectedBefore) {
+        if (unchanged(heard, now)) opts.log.info({ version: now!.version }, 'catalog listener reconnected; no change committed meanwhile: cache kept');
+        else opts.onChange(MISSED);
+      }
+      heard = now;
       connectedBefore = true;
     } catch (err) {
       opts.log.debug({ err: { message: (err as Error).message } }, 'catalog listener could not connect');

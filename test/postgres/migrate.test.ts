@@ -41,7 +41,7 @@ describe('migrations (real PostgreSQL)', () => {
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     try {
-      expect((await migrate(client)).applied).to.deep.equal(['005_campus.sql', '006_live_changes.sql', '007_room_for_updates.sql', '008_load_keys.sql']);
+      expect((await migrate(client)).applied).to.deep.equal(['005_campus.sql', '006_live_changes.sql', '007_room_for_updates.sql', '008_load_keys.sql', '009_refresh_versions.sql']);
     } finally {
       await client.end();
     }
