@@ -144,9 +144,9 @@ export function loadConfig(env: Env = process.env): Config {
     pgConnectTimeoutMs: int('PG_CONNECT_TIMEOUT_MS', 2000, 1, 60_000),
     // 256: with PG_POOL_MAX, bounds the uncached documents a worker waits on at once (264):
     // the PG_DOCUMENT_READS batches of up to 64 in flight and two more waiting, 2.5–5 ms of
-    // the database's own rate (pgbench: 49–105k documents/s). 64 held less than the two batches in flight: open-model cold
-    // traffic at 80 % of capacity had 0–5,824 of 44,000 misses shed and p99 50–398 ms
-    // against 0–13 and 35–67 ms with 256 (README, Reliability).
+    // the database's own rate (pgbench: 49–105k documents/s). 64 held less than the two
+    // batches in flight: cold page views at a constant 80 % of capacity got 0–5,824 503s of
+    // 44,000 requests and p99 50–398 ms, against 0–13 and 35–67 ms with 256 (README, Reliability).
     pgQueueMax: int('PG_QUEUE_MAX', 256, 0, 100_000),
     // 5 s: a document read takes well under a millisecond; anything this slow is a fault.
     pgStatementTimeoutMs: int('PG_STATEMENT_TIMEOUT_MS', 5000, 1, 600_000),
