@@ -11,6 +11,7 @@ import { copyDatabase, type ScratchCopy } from './scratch-copy';
 import { applyChanges, type ChangeResult } from './etl/apply-changes';
 import { priceServed, productsSpread as pickProducts, writeChangeSet } from './change-set-files';
 import { formatCount } from './etl/format';
+import { prewarmDocuments } from './prewarm';
 
 /** Polls until `times` consecutive fresh requests (every worker in turn) for each product answer `price`; ms taken. */
 async function untilServed(service: ServiceProcess, ids: readonly number[], price: string, times: number): Promise<number> {
@@ -33,15 +34,28 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
  * workers): applies a change set of N products (new price, new sku quantities) and measures
  * command time and the time until a sample of them is served new by every worker; then five
  * one-product change sets, each product cached by every worker first, measuring the time from
- * the command's return to every worker serving it.
+ * the command's return to every worker serving it. First the live catalog's documents are
+ * prewarmed into the buffer pool (db/prewarm.ts), unless `prewarm` is false: on a freshly
+ * started server the apply's page reads fault the pool's shared memory in, which took 5–7 s
+ * of a 12–14 s run here (`perf`: `shmem_fault` under `pread`), a start-up cost and not the
+ * change set's.
  */
-export async function benchChanges(config: Config, count: number): Promise<void> {
+export async function benchChanges(config: Config, count: number, prewarm = true): Promise<void> {
   const server = await openDatabase(config, 'postgres');
   const scratch = `atelier_bench_changes_${process.pid}`;
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-bench-changes-'));
   let copy: ScratchCopy | undefined;
   let service: ServiceProcess | undefined;
   try {
+    if (prewarm) {
+      const live = new pg.Client({ connectionString: withDatabase(server.url, 'atelier') });
+      await live.connect();
+      try {
+        process.stderr.write(`bench: ${await prewarmDocuments(live)}\n`);
+      } finally {
+        await live.end();
+      }
+    } else process.stderr.write('bench: not prewarmed (--no-prewarm): a freshly started server faults its buffer pool in during the run\n');
     process.stderr.write(`bench: copying database atelier to ${scratch} (needs no other session on atelier)\n`);
     copy = await copyDatabase(withDatabase(server.url, 'atelier'), scratch);
     const { url } = copy;

@@ -22,8 +22,9 @@ import { benchChanges } from './bench-changes';
 const dirBytes = (dir: string): number => FILES.reduce((sum, f) => sum + fs.statSync(path.join(dir, f.file)).size, 0);
 
 const USAGE = `usage: npm run bench:etl -- [--products N] [--seed S] [--dir DIR] [--reuse] [--jobs N] [--keep-db]
-       npm run bench:etl -- --changes N
-  --changes   instead: change sets on a copy of the live catalog's database (db/bench-changes.ts)
+       npm run bench:etl -- --changes N [--no-prewarm]
+  --changes   instead: change sets on a copy of the live catalog's database (db/bench-changes.ts),
+              after reading the live documents into the buffer pool (--no-prewarm: not)
   Runs generate (child process) -> ETL (this process) -> bare COPY of the same files, in a
   scratch database on DATABASE_URL's server (or the embedded one), then drops it.
   --products  products to generate (default 1000011, the full export)
@@ -78,11 +79,12 @@ async function main(): Promise<void> {
       jobs: { type: 'string' },
       'keep-db': { type: 'boolean' },
       changes: { type: 'string' },
+      'no-prewarm': { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
   if (values.help) return void process.stdout.write(`${USAGE}\n`);
-  if (values.changes !== undefined) return benchChanges(loadConfig(), intOption('changes', values.changes, 10_000, 1, 100_000));
+  if (values.changes !== undefined) return benchChanges(loadConfig(), intOption('changes', values.changes, 10_000, 1, 100_000), !values['no-prewarm']);
   // The generator's and the ETL's own ranges: a value they would refuse is refused here, before any work.
   const products = intOption('products', values.products, 1_000_011, 1, 50_000_000);
   const seed = intOption('seed', values.seed, 1, 0, 2 ** 32 - 1);

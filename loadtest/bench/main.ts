@@ -20,7 +20,8 @@ import { runInfo } from './run-info';
 import { atRateScenario } from './scenarios/at-rate';
 import { changesScenario } from './scenarios/changes';
 import { coldScenario, coldStylesScenario } from './scenarios/cold';
-import { databaseScenario, prewarmDocuments } from './scenarios/database';
+import { databaseScenario } from './scenarios/database';
+import { prewarmDocuments } from '../../db/prewarm';
 import { hotScenario, hotStylesScenario, hotThreeDocumentsScenario } from './scenarios/hot';
 import { hotCompressedScenario } from './scenarios/hot-compressed';
 import { listingScenario } from './scenarios/listing';
@@ -206,7 +207,7 @@ async function main(): Promise<void> {
     };
     say(`catalog: ${shape.size} products; ${workers} workers; runs of ${opt.duration} s × ${opt.rounds}; files in ${dir}`);
 
-    if (args.scenarios.some((name) => name === 'database' || name.startsWith('cold'))) await prewarmDocuments(db, say);
+    if (args.scenarios.some((name) => name === 'database' || name.startsWith('cold'))) say(await prewarmDocuments(db));
     const restartDatabase = database.restart;
     const made = createContext({ opt, file, shape, db, dir, workers, documentReads: config.pgDocumentReads, databaseUrl: database.url, ...(restartDatabase && { restartDatabase }), ...(changesCopy && { changesDatabaseUrl: changesCopy.url }), serviceEnv, say });
     cleanups = made.cleanups;

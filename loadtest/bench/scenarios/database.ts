@@ -55,26 +55,3 @@ export async function databaseScenario(ctx: BenchContext): Promise<void> {
   });
 }
 
-/**
- * Reads the three document views and their indexes into PostgreSQL's buffers (pg_prewarm),
- * so the database baseline and the cold rounds meet the steady state of a database that has
- * served a while, whatever ran before, instead of a freshly started one faulting its shared
- * memory in and reading pages from the file system. Best effort: says what it did or could not.
- */
-export async function prewarmDocuments(db: BenchContext['db'], say: (line: string) => void): Promise<void> {
-  try {
-    await db.query('CREATE EXTENSION IF NOT EXISTS pg_prewarm');
-    const { rows } = await db.query<{ relation: string; blocks: string }>(
-      `SELECT r.oid::regclass::text AS relation, pg_prewarm(r.oid) AS blocks
-         FROM pg_class r
-        WHERE r.oid IN (SELECT c.oid FROM pg_class c WHERE c.relnamespace = 'catalog'::regnamespace AND c.relname IN ('product_doc', 'styles_doc', 'related_doc')
-                        UNION ALL
-                        SELECT i.indexrelid FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
-                         WHERE c.relnamespace = 'catalog'::regnamespace AND c.relname IN ('product_doc', 'styles_doc', 'related_doc'))`,
-    );
-    const mb = rows.reduce((s, r) => s + Number(r.blocks), 0) * 8192 / 2 ** 20;
-    say(`database: prewarmed ${rows.map((r) => r.relation).join(', ')} (${mb.toFixed(0)} MiB) into shared_buffers`);
-  } catch (err) {
-    say(`database: not prewarmed (${(err as Error).message}); cold figures include reads from the file system`);
-  }
-}
