@@ -5,12 +5,16 @@
  * (synchronously, one core) at each setting, and prints the wire size as a share of identity
  * per kind and the CPU time per document. A hot document is compressed once per worker and
  * catalog version, so a setting is worth it while its time stays far below what serving the
- * document costs over its cache lifetime.
+ * document costs over its cache lifetime. Then, for the settings in use, where a compression
+ * runs: the CPU (every thread of the process) per styles document compressed synchronously on
+ * the calling thread, and through zlib's asynchronous call on libuv's thread pool with
+ * COMPRESS_MAX_IN_FLIGHT (8) at once, as compression.ts chooses between by size.
  */
 import zlib from 'node:zlib';
 import pg from 'pg';
 import { loadConfig } from '../../src/config';
 import { PAGE_STATEMENT } from '../../src/catalog/documents';
+import { CODINGS, compressOnThreadPool, compressSync, type Coding } from '../../src/catalog/compression';
 import { openDatabase } from '../../src/postgres/open-database';
 
 const SAMPLE = 1000;
@@ -47,6 +51,40 @@ async function sample(db: pg.Client): Promise<Record<string, Buffer[]>> {
   return kinds;
 }
 
+/** CPU µs (all threads: user + system) per document of `docs` compressed by `run`. */
+async function cpuPerDocument(docs: Buffer[], run: (docs: Buffer[]) => Promise<void>): Promise<number> {
+  const before = process.cpuUsage();
+  await run(docs);
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / docs.length;
+}
+
+/** Synchronous against thread-pool compression of the styles sample, interleaved, 3 rounds each. */
+async function whereItRuns(docs: Buffer[]): Promise<void> {
+  const inFlight = 8;
+  const onThreadPool = (coding: Coding) => async (all: Buffer[]) => {
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < all.length) await compressOnThreadPool(coding, all[next++]!);
+    };
+    await Promise.all(Array.from({ length: inFlight }, lane));
+  };
+  const synchronously = (coding: Coding) => async (all: Buffer[]) => {
+    for (const doc of all) compressSync(coding, doc);
+  };
+  process.stdout.write(`\nwhere it runs (styles documents, CPU µs per document, all threads; 3 interleaved rounds)\n`);
+  for (const coding of CODINGS) {
+    const sync: number[] = [];
+    const pool: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      sync.push(await cpuPerDocument(docs, synchronously(coding)));
+      pool.push(await cpuPerDocument(docs, onThreadPool(coding)));
+    }
+    const f = (xs: number[]): string => xs.map((x) => x.toFixed(0)).join(' / ');
+    process.stdout.write(`${coding}: synchronous ${f(sync)}; thread pool (${inFlight} at once) ${f(pool)}\n`);
+  }
+}
+
 async function main(): Promise<void> {
   const database = await openDatabase(loadConfig());
   const db = new pg.Client({ connectionString: database.url });
@@ -73,6 +111,7 @@ async function main(): Promise<void> {
       cells.push(stylesMicros.toFixed(0));
       process.stdout.write(`${cells.join(' | ')}\n`);
     }
+    await whereItRuns(kinds.styles!);
   } finally {
     await db.end();
     await database.close();

@@ -19,8 +19,30 @@ const brotliOptions = (size: number): zlib.BrotliOptions => ({
 });
 const gzipOptions: zlib.ZlibOptions = { level: GZIP_LEVEL };
 
-/** Compresses `body` on the libuv thread pool, off the event loop. */
+// Bodies up to this many bytes are compressed on the event loop, in a later turn (setImmediate,
+// after the current turn's responses are written): 50–100 µs of loop time each for brotli 5
+// and gzip 6 at 1–16 KiB. zlib's asynchronous call (a stream object per call, a trip to libuv's
+// thread pool and back) costs several times the CPU for the same document: `npm run
+// bench:compression`, "where it runs" (README, Compression). Larger bodies (listing pages of
+// thousands of products: milliseconds each) still go to the thread pool.
+export const SYNC_MAX_BYTES = 16 * 1024;
+
+/** Compresses `body`: small bodies on the event loop in a later turn, large ones on libuv's thread pool. */
 export function compress(coding: Coding, body: Buffer): Promise<Buffer> {
+  if (body.length > SYNC_MAX_BYTES) return compressOnThreadPool(coding, body);
+  return new Promise((resolve, reject) => {
+    setImmediate(() => {
+      try {
+        resolve(compressSync(coding, body));
+      } catch (err) {
+        reject(err as Error);
+      }
+    });
+  });
+}
+
+/** The same bytes as `compress`, on libuv's thread pool whatever the size. */
+export function compressOnThreadPool(coding: Coding, body: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const done = (err: Error | null, out: Buffer): void => (err ? reject(err) : resolve(out));
     if (coding === 'br') zlib.brotliCompress(body, brotliOptions(body.length), done);
@@ -28,7 +50,7 @@ export function compress(coding: Coding, body: Buffer): Promise<Buffer> {
   });
 }
 
-/** The same bytes as `compress`, synchronously: for tools (the bench's static baseline files). */
+/** The same bytes as `compress`, synchronously (small bodies, and tools: the bench's static baseline files). */
 export function compressSync(coding: Coding, body: Buffer): Buffer {
   return coding === 'br' ? zlib.brotliCompressSync(body, brotliOptions(body.length)) : zlib.gzipSync(body, gzipOptions);
 }
