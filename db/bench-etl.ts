@@ -124,8 +124,8 @@ async function main(): Promise<void> {
       log: pino({ level: 'silent' }),
       onChange: () => void (noticeAt ||= Date.now()),
     });
-    // 500 ms for the listener to connect and LISTEN before the load can notify.
-    await sleep(500);
+    // LISTENing before the load can notify (a worker waits as long at most).
+    await listener.ready(3_000);
     process.stderr.write('bench: ETL\n');
     const rssBefore = process.memoryUsage().rss;
     const progress = createProgress({

@@ -17,7 +17,8 @@ import { createLogger } from '../logger';
 import { SHUTDOWN_MESSAGE } from './messages';
 import { startWorkerMetrics } from '../metrics/worker-telemetry';
 
-// Longest a starting worker waits for its replicas to be checked, in ms.
+// Longest a starting worker waits for its replicas to be checked, and for its catalog listener
+// to be LISTENing, in ms (both at once).
 const REPLICA_CHECK_AT_START_MS = 3_000;
 
 /** One HTTP worker: pool, cache, app and server; drains on SIGTERM/SIGINT or the primary's word. */
@@ -105,8 +106,10 @@ export async function runWorker(config: Config): Promise<void> {
   // If the primary dies, its IPC channel closes: a worker never outlives its primary.
   process.on('disconnect', () => drain('primary gone'));
   // Replicas checked first (bounded: a database that is down is met by 503s later), so the
-  // first reads and the warm-up already go to them rather than to the primary.
-  await reads.ready(REPLICA_CHECK_AT_START_MS);
+  // first reads and the warm-up already go to them rather than to the primary; and the
+  // listener LISTENing, so no change committed after the first read goes unheard (if it is
+  // not in time, its first connect clears what was cached meanwhile: listener.ts).
+  await Promise.all([reads.ready(REPLICA_CHECK_AT_START_MS), listener.ready(REPLICA_CHECK_AT_START_MS)]);
   await documents.warm(config.pgPoolMax);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
 }

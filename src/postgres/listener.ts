@@ -10,6 +10,13 @@ export interface CatalogListenerOptions {
 }
 
 export interface CatalogListener {
+  /**
+   * Resolves once LISTEN is in place (and the catalog's version read), or after `timeoutMs`.
+   * A worker waits on it before it reads or serves documents; when the wait times out (the
+   * database down at start), it serves unheard, so the first connect reports MISSED: a change
+   * committed before then may be in what it cached.
+   */
+  ready(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -59,7 +66,12 @@ export function listenForCatalogChanges(opts: CatalogListenerOptions): CatalogLi
   let retryMs = 500;
   let timer: NodeJS.Timeout | undefined;
   let connectedBefore = false;
+  // The owner stopped waiting for the first LISTEN (ready() timed out): it may cache documents
+  // before any change can be heard, so the first connect counts as a reconnect.
+  let servedUnheard = false;
   let heard: Heard | undefined;
+  let listening = (): void => undefined;
+  const firstListen = new Promise<void>((resolve) => (listening = resolve));
 
   const schedule = (): void => {
     if (closed) return;
@@ -90,12 +102,13 @@ export function listenForCatalogChanges(opts: CatalogListenerOptions): CatalogLi
       // A notice of a change this read sees has reached `notified` before the read's answer:
       // PostgreSQL delivers notices before it reports the statement done (ReadyForQuery).
       const now = await newestVersion(c);
-      if (connectedBefore) {
+      if (connectedBefore || servedUnheard) {
         if (unchanged(heard, now)) opts.log.info({ version: now!.version }, 'catalog listener reconnected; no change committed meanwhile: cache kept');
         else opts.onChange(MISSED);
       }
       heard = now;
       connectedBefore = true;
+      listening();
     } catch (err) {
       opts.log.debug({ err: { message: (err as Error).message } }, 'catalog listener could not connect');
       client = undefined;
@@ -106,6 +119,19 @@ export function listenForCatalogChanges(opts: CatalogListenerOptions): CatalogLi
 
   void connect();
   return {
+    ready(timeoutMs) {
+      if (connectedBefore) return Promise.resolve();
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          servedUnheard = !connectedBefore;
+          resolve();
+        }, timeoutMs);
+        void firstListen.then(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
     async close() {
       closed = true;
       clearTimeout(timer);

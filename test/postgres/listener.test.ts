@@ -85,6 +85,40 @@ describe('catalog listener reconnects (real PostgreSQL)', function () {
     await db?.drop();
   });
 
+  it('when its LISTEN is in place before the wait ends, then ready() resolves at once and the first connect clears nothing', async () => {
+    const { log } = memoryLogger();
+    const notices: string[] = [];
+    listener = listenForCatalogChanges({ connectionString: db.url, log, onChange: (p) => notices.push(p) });
+    const started = Date.now();
+    await listener.ready(10_000);
+    expect(Date.now() - started, 'ms waited').to.be.below(5_000);
+    expect(await listenerPid(), 'LISTENing, version read').to.be.a('number');
+    const next = await commitVersion();
+    await eventually(() => notices.includes(`${next} p1`), 10_000, 'the notice arrived');
+    expect(notices).to.deep.equal([`${next} p1`]);
+  });
+
+  it('when the database refuses connections until after the wait, then ready() resolves at its timeout and the first connect reports a missed change', async () => {
+    const { log } = memoryLogger();
+    const notices: string[] = [];
+    const server = new pg.Client({ connectionString: (await testServer()).adminUrl });
+    await server.connect();
+    await server.query(`ALTER DATABASE ${db.name} WITH ALLOW_CONNECTIONS false`);
+    try {
+      listener = listenForCatalogChanges({ connectionString: db.url, log, onChange: (p) => notices.push(p) });
+      const started = Date.now();
+      await listener.ready(300);
+      expect(Date.now() - started, 'ms waited').to.be.within(250, 5_000);
+      // What the worker cached from here on may predate a change it will never be told of.
+      await commitVersion(true);
+    } finally {
+      await server.query(`ALTER DATABASE ${db.name} WITH ALLOW_CONNECTIONS true`);
+      await server.end();
+    }
+    await eventually(() => notices.length > 0, 20_000, 'the first connect decided');
+    expect(notices).to.deep.equal([MISSED]);
+  });
+
   it('when its session is cut and nothing is committed meanwhile, then it reconnects and keeps the cache', async () => {
     const { notices, lines } = await start();
     const first = await cut();

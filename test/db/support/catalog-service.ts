@@ -30,6 +30,8 @@ export async function startCatalogService(databaseUrl: string): Promise<CatalogS
     log,
     onChange: (payload) => void invalidate(payload).then(() => notices.push(payload)),
   });
+  // As a worker does: nothing a test commits after this goes unheard.
+  await listener.ready(10_000);
   return {
     url: app.url,
     pool: app.pool,
