@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { loadConfig } from '../src/config';
-import { catalogVersion, foldOverlays, notifyCatalogChanged, refreshDocuments } from '../src/postgres/live-catalog';
+import { catalogVersion, foldOverlays, notifyCatalogChanged, recordCatalogVersion, refreshDocuments } from '../src/postgres/live-catalog';
 import { CATALOG_SCHEMA, migrate } from '../src/postgres/migrate';
 import { openDatabase } from '../src/postgres/open-database';
 import { formatDuration } from './etl/format';
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     // A version of its own (migration 009): a worker's listener that was disconnected while
     // this committed sees the newest version changed, and clears its cache (listener.ts).
     const version = (await catalogVersion(client)) + 1;
-    await client.query(`INSERT INTO ${CATALOG_SCHEMA}.catalog_info (version, source, kind) VALUES ($1, 'db:refresh', 'refresh')`, [version]);
+    await recordCatalogVersion(client, CATALOG_SCHEMA, { version, source: 'db:refresh', kind: 'refresh' });
     await notifyCatalogChanged(client, String(version));
     await client.query('COMMIT');
     if (folded > 0) process.stdout.write(`${folded} documents rebuilt by change sets folded into the views\n`);

@@ -1,6 +1,6 @@
 import type { ClientBase } from 'pg';
 import { changesPayload } from '../../src/postgres/catalog-notice';
-import { catalogVersion, CATALOG_CHANNEL } from '../../src/postgres/live-catalog';
+import { catalogVersion, CATALOG_CHANNEL, recordCatalogVersion } from '../../src/postgres/live-catalog';
 import { EtlError } from './errors';
 import type { Deletions } from './deletions';
 import { rebuildList } from './list-rebuild';
@@ -216,7 +216,7 @@ export async function applyChangeSet(
     const products = counted[0]?.products ?? 0;
 
     const version = live + 1;
-    await client.query("INSERT INTO catalog.catalog_info (version, source, kind) VALUES ($1, $2, 'changes')", [version, opts.source]);
+    await recordCatalogVersion(client, 'catalog', { version, source: opts.source, kind: 'changes' });
     await client.query('INSERT INTO catalog.catalog_changes (version, source, products, documents, keys) VALUES ($1, $2, $3, $4, $5)', [
       version,
       opts.source,

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { changesPayload, parseCatalogNotice } from '../../src/postgres/catalog-notice';
-import { catalogVersion, notifyCatalogChanged } from '../../src/postgres/live-catalog';
+import { catalogVersion, notifyCatalogChanged, recordCatalogVersion } from '../../src/postgres/live-catalog';
 import { ADVISORY_LOCKS } from '../../src/postgres/locks';
 import { CATALOG_SCHEMA } from '../../src/postgres/migrate';
 import { NEXT_SCHEMA, OLD_SCHEMA } from './schema';
@@ -23,7 +23,7 @@ export async function swapCatalog(client: pg.ClientBase, source: string, changed
     await client.query("SET LOCAL lock_timeout = '60s'");
     await client.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.migration]);
     const version = (await catalogVersion(client)) + 1;
-    await client.query(`INSERT INTO ${NEXT_SCHEMA}.catalog_info (version, source) VALUES ($1, $2)`, [version, source]);
+    await recordCatalogVersion(client, NEXT_SCHEMA, { version, source, kind: 'load' });
     const payload = changed === undefined ? String(version) : changesPayload(version, changed);
     // Keys too many for the notification: stored with the catalog they describe.
     if (changed !== undefined && parseCatalogNotice(payload).kind === 'changes-stored') {

@@ -72,10 +72,7 @@ export async function loadSample(client: pg.ClientBase, products: number): Promi
     await client.query(sql);
     await refreshDocuments(client, { concurrently: false });
     const { rows } = await client.query<{ count: string }>('SELECT count(*) AS count FROM product');
-    await client.query(
-      `INSERT INTO catalog_info (version, source) VALUES (1, $1)`,
-      [`built-in sample (${products} ids)`],
-    );
+    await recordCatalogVersion(client, CATALOG_SCHEMA, { version: 1, source: `built-in sample (${products} ids)`, kind: 'load' });
     await notifyCatalogChanged(client, '1');
     await client.query('COMMIT');
     return Number(rows[0]?.count ?? 0);
@@ -88,6 +85,22 @@ export async function loadSample(client: pg.ClientBase, products: number): Promi
 /** Announces a catalog change on CATALOG_CHANNEL; listeners get it when the transaction commits. */
 export async function notifyCatalogChanged(client: pg.ClientBase, version: string): Promise<void> {
   await client.query('SELECT pg_notify($1, $2)', [CATALOG_CHANNEL, version]);
+}
+
+/** What committed a catalog version: a full load (or the sample), a change set, `db:refresh`. */
+export type CatalogVersionKind = 'load' | 'changes' | 'refresh';
+
+/**
+ * Records `version` in `schema`'s catalog_info, in the caller's transaction: every commit that
+ * changes documents adds one row, under the next version of one sequence (migration 009), which
+ * is what a reconnecting listener compares (listener.ts).
+ */
+export async function recordCatalogVersion(
+  client: pg.ClientBase,
+  schema: string,
+  row: { version: number; source: string; kind: CatalogVersionKind },
+): Promise<void> {
+  await client.query(`INSERT INTO ${schema}.catalog_info (version, source, kind) VALUES ($1, $2, $3)`, [row.version, row.source, row.kind]);
 }
 
 /** The live catalog's version (its latest catalog_info row), or 0 when none is loaded. */
