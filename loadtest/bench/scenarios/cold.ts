@@ -86,8 +86,17 @@ async function coldRun(ctx: BenchContext, run: ColdRun): Promise<void> {
       const i = (k + r) % run.clients.length;
       const headers = run.clients[i]!.headers;
       await clearCaches(ctx, service);
-      cold[i]!.push(await ctx.measure(service.url, coldFiles[i]!, service.pids, headers && { headers }));
+      const measured = await ctx.measure(service.url, coldFiles[i]!, service.pids, headers && { headers });
+      cold[i]!.push(measured);
       rss[i] = Math.max(rss[i]!, service.workerRssMb());
+      // Each round's figures in the order measured: a client measured first after the warm-up
+      // in more rounds than the other (odd rounds) would carry any effect of its position.
+      if (run.clients.length > 1) {
+        const micros = (measured.serverCores / measured.rps) * 1e6;
+        ctx.say(
+          `${run.clients[i]!.name.split(':')[0]}: round ${r + 1}, measured ${k + 1} of ${run.clients.length}: ${Math.round(measured.rps)} req/s, ${micros.toFixed(0)} µs of service CPU a request, p99 ${measured.p99Ms.toFixed(1)} ms`,
+        );
+      }
     }
     await service.stop();
   }
