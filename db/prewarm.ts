@@ -6,8 +6,9 @@ const DOCUMENT_VIEWS = ['product_doc', 'styles_doc', 'related_doc'];
  * Reads the live catalog's three document views and their indexes into PostgreSQL's buffers
  * (pg_prewarm), so a benchmark meets the steady state of a database that has served a while:
  * its buffer pool full of documents, whatever ran before. A freshly started server instead
- * faults its shared memory in page by page on first use (a 4 KiB page fault per half buffer,
- * tens of µs each in this VM) and reads pages from the file system; the cold rounds of
+ * faults its shared memory in page by page on first use (`perf` of a 10,000-product change
+ * set on a fresh server: 20 % of all samples in `shmem_fault`) and reads pages from the file
+ * system; the cold rounds of
  * `npm run bench` and `npm run bench:etl -- --changes` would measure that start-up, not the
  * service. Best effort: answers a line saying what it did or why it could not.
  */

@@ -20,8 +20,8 @@ const brotliOptions = (size: number): zlib.BrotliOptions => ({
 const gzipOptions: zlib.ZlibOptions = { level: GZIP_LEVEL };
 
 // Bodies up to this many bytes are compressed on the event loop, in a later turn (setImmediate,
-// after the current turn's responses are written): 50–100 µs of loop time each for brotli 5
-// and gzip 6 at 1–16 KiB. zlib's asynchronous call (a stream object per call, a trip to libuv's
+// after the current turn's responses are written): 40–95 µs of loop time for a styles
+// document at brotli 5 or gzip 6 (`npm run bench:compression`, synchronous). zlib's asynchronous call (a stream object per call, a trip to libuv's
 // thread pool and back) costs several times the CPU for the same document: `npm run
 // bench:compression`, "where it runs" (README, Compression). Larger bodies (listing pages of
 // thousands of products: milliseconds each) still go to the thread pool.

@@ -65,10 +65,10 @@ export function listenForCatalogChanges(opts: CatalogListenerOptions): CatalogLi
   let closed = false;
   let retryMs = 500;
   let timer: NodeJS.Timeout | undefined;
-  let connectedBefore = false;
-  // The owner stopped waiting for the first LISTEN (ready() timed out): it may cache documents
-  // before any change can be heard, so the first connect counts as a reconnect.
-  let servedUnheard = false;
+  // Whether a connect must compare the catalog with the last one heard of: after the first
+  // connect, and before it once the owner stopped waiting (ready() timed out) and may cache
+  // documents no notice will ever be heard for.
+  let mayHaveMissed = false;
   let heard: Heard | undefined;
   let listening = (): void => undefined;
   const firstListen = new Promise<void>((resolve) => (listening = resolve));
@@ -102,12 +102,12 @@ export function listenForCatalogChanges(opts: CatalogListenerOptions): CatalogLi
       // A notice of a change this read sees has reached `notified` before the read's answer:
       // PostgreSQL delivers notices before it reports the statement done (ReadyForQuery).
       const now = await newestVersion(c);
-      if (connectedBefore || servedUnheard) {
+      if (mayHaveMissed) {
         if (unchanged(heard, now)) opts.log.info({ version: now!.version }, 'catalog listener reconnected; no change committed meanwhile: cache kept');
         else opts.onChange(MISSED);
       }
       heard = now;
-      connectedBefore = true;
+      mayHaveMissed = true;
       listening();
     } catch (err) {
       opts.log.debug({ err: { message: (err as Error).message } }, 'catalog listener could not connect');
@@ -120,17 +120,14 @@ export function listenForCatalogChanges(opts: CatalogListenerOptions): CatalogLi
   void connect();
   return {
     ready(timeoutMs) {
-      if (connectedBefore) return Promise.resolve();
-      return new Promise((resolve) => {
-        const timer = setTimeout(() => {
-          servedUnheard = !connectedBefore;
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          mayHaveMissed = true;
           resolve();
         }, timeoutMs);
-        void firstListen.then(() => {
-          clearTimeout(timer);
-          resolve();
-        });
       });
+      return Promise.race([firstListen, gaveUp]).finally(() => clearTimeout(timer));
     },
     async close() {
       closed = true;
